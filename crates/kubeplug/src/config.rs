@@ -1,0 +1,539 @@
+//! kubectl's generic connection flags, and their resolution into one kube `Client` plus the
+//! effective namespace, following kubectl's rules for KUBECONFIG merging and overrides.
+
+use anyhow::{Context as _, anyhow, bail};
+use http::{HeaderName, HeaderValue};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::age::parse_duration;
+
+/// kubectl's generic options (`kubectl options`), flattened into every plugin's arguments.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ConnectionFlags {
+    /// Path to the kubeconfig file to use for CLI requests.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The name of the kubeconfig context to use.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+    /// The name of the kubeconfig cluster to use.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub cluster: Option<String>,
+    /// The name of the kubeconfig user to use.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub user: Option<String>,
+    /// If present, the namespace scope for this CLI request.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", global = true)]
+    pub namespace: Option<String>,
+    /// Username to impersonate for the operation.
+    #[arg(long = "as", value_name = "USER", global = true)]
+    pub as_user: Option<String>,
+    /// Group to impersonate for the operation; repeat to impersonate several groups.
+    #[arg(long = "as-group", value_name = "GROUP", global = true)]
+    pub as_group: Vec<String>,
+    /// UID to impersonate for the operation.
+    #[arg(long = "as-uid", value_name = "UID", global = true)]
+    pub as_uid: Option<String>,
+    /// How long to wait for each request to the server (`30s`, `2m`); 0 means no timeout.
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_request_timeout, global = true)]
+    pub request_timeout: RequestTimeout,
+    /// The address and port of the Kubernetes API server.
+    #[arg(short = 's', long, value_name = "URL", global = true)]
+    pub server: Option<String>,
+    /// Bearer token for authentication to the API server.
+    #[arg(long, value_name = "TOKEN", global = true)]
+    pub token: Option<String>,
+    /// Path to a cert file for the certificate authority.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub certificate_authority: Option<PathBuf>,
+    /// If true, the server's certificate will not be checked for validity (insecure).
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// `--request-timeout`: `None` means wait as long as it takes (kubectl's `0`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestTimeout(pub Option<Duration>);
+
+fn parse_request_timeout(s: &str) -> Result<RequestTimeout, String> {
+    // kubectl accepts a bare number as seconds, and `0` for "no timeout".
+    let d = match s.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => parse_duration(s)?,
+    };
+    Ok(RequestTimeout((!d.is_zero()).then_some(d)))
+}
+
+/// A ready client, and what a plugin needs to know about where it points.
+#[derive(Clone)]
+pub struct Connection {
+    /// The client, with auth, TLS, impersonation and timeouts applied.
+    pub client: kube::Client,
+    /// The effective namespace: `-n`, else the context's namespace, else `default`.
+    pub namespace: String,
+    /// The API server URL, for messages.
+    pub server: String,
+    /// `--request-timeout`, if any.
+    pub request_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Connection {
+    // kube::Client is not Debug; and nothing here may ever print credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("namespace", &self.namespace).field("server", &self.server).finish()
+    }
+}
+
+impl ConnectionFlags {
+    /// Resolves the flags into a kube `Config`: kubeconfig files (or in-cluster config), then
+    /// kubectl's command-line overrides. Does not contact the server.
+    pub async fn resolve(&self) -> anyhow::Result<ResolvedConfig> {
+        let env = Environment { kubeconfig: std::env::var_os("KUBECONFIG"), home: dirs::home_dir() };
+        self.resolve_in(&env).await
+    }
+
+    /// [`Self::resolve`] with the environment given explicitly (tests cannot safely set variables).
+    pub async fn resolve_in(&self, env: &Environment) -> anyhow::Result<ResolvedConfig> {
+        let options =
+            KubeConfigOptions { context: self.context.clone(), cluster: self.cluster.clone(), user: self.user.clone() };
+        let mut config = match self.load_kubeconfig(env)? {
+            Some(loaded) => {
+                let mut kubeconfig = loaded.kubeconfig;
+                self.apply_overrides(&mut kubeconfig, &options);
+                kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &options)
+                    .await
+                    .map_err(|e| describe_kubeconfig_error(e, &kubeconfig, &loaded.paths))?
+            }
+            None => self.config_without_kubeconfig()?,
+        };
+        if let Some(server) = &self.server {
+            config.cluster_url = server.parse().with_context(|| format!("invalid --server {server:?}"))?;
+        }
+        if let Some(ns) = &self.namespace {
+            config.default_namespace = ns.clone();
+        }
+        if let Some(timeout) = self.request_timeout.0 {
+            config.connect_timeout = Some(timeout);
+            config.read_timeout = Some(timeout);
+            config.write_timeout = Some(timeout);
+        }
+        self.add_impersonation(&mut config)?;
+        Ok(ResolvedConfig { config, request_timeout: self.request_timeout.0 })
+    }
+
+    /// Resolves the flags and builds the client.
+    pub async fn connect(&self) -> anyhow::Result<Connection> {
+        self.resolve().await?.connect()
+    }
+
+    fn load_kubeconfig(&self, env: &Environment) -> anyhow::Result<Option<LoadedKubeconfig>> {
+        if let Some(path) = &self.kubeconfig {
+            // An explicit --kubeconfig must exist, as in kubectl.
+            let kubeconfig = read_kubeconfig(path)?;
+            return Ok(Some(LoadedKubeconfig { kubeconfig, paths: vec![path.clone()] }));
+        }
+        let paths: Vec<PathBuf> = match env.kubeconfig.as_ref().filter(|v| !v.is_empty()) {
+            Some(list) => std::env::split_paths(list).filter(|p| !p.as_os_str().is_empty()).collect(),
+            None => env.home.iter().map(|h| h.join(".kube").join("config")).collect(),
+        };
+        merge_kubeconfigs(&paths)
+    }
+
+    fn config_without_kubeconfig(&self) -> anyhow::Result<kube::Config> {
+        if let Some(server) = &self.server {
+            let url = server.parse().with_context(|| format!("invalid --server {server:?}"))?;
+            let mut config = kube::Config::new(url);
+            if let Some(token) = &self.token {
+                config.auth_info.token = Some(token.clone().into());
+            }
+            if let Some(ca) = &self.certificate_authority {
+                config.root_cert = Some(read_pem_certificates(ca)?);
+            }
+            config.accept_invalid_certs = self.insecure_skip_tls_verify;
+            return Ok(config);
+        }
+        if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+            return kube::Config::incluster().context("loading the in-cluster configuration");
+        }
+        bail!(
+            "no kubeconfig found: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config (in a pod, the in-cluster configuration is used)"
+        )
+    }
+
+    /// Applies `--server`, `--token`, `--certificate-authority` and `--insecure-skip-tls-verify` to
+    /// the cluster and user the context selects, as kubectl's ConfigOverrides do.
+    fn apply_overrides(&self, kubeconfig: &mut Kubeconfig, options: &KubeConfigOptions) {
+        let context_name = options.context.clone().or_else(|| kubeconfig.current_context.clone());
+        let context = context_name
+            .as_ref()
+            .and_then(|name| kubeconfig.contexts.iter().find(|c| &c.name == name))
+            .and_then(|c| c.context.clone());
+        let cluster_name = options.cluster.clone().or_else(|| context.as_ref().map(|c| c.cluster.clone()));
+        let user_name = options.user.clone().or_else(|| context.as_ref().and_then(|c| c.user.clone()));
+
+        if let Some(cluster) = kubeconfig
+            .clusters
+            .iter_mut()
+            .find(|c| Some(&c.name) == cluster_name.as_ref())
+            .and_then(|c| c.cluster.as_mut())
+        {
+            if let Some(server) = &self.server {
+                cluster.server = Some(server.clone());
+            }
+            if let Some(ca) = &self.certificate_authority {
+                cluster.certificate_authority = Some(ca.display().to_string());
+                cluster.certificate_authority_data = None;
+            }
+            if self.insecure_skip_tls_verify {
+                cluster.insecure_skip_tls_verify = Some(true);
+                cluster.certificate_authority = None;
+                cluster.certificate_authority_data = None;
+            }
+        }
+        if let Some(token) = &self.token
+            && let Some(user) = kubeconfig
+                .auth_infos
+                .iter_mut()
+                .find(|u| Some(&u.name) == user_name.as_ref())
+                .and_then(|u| u.auth_info.as_mut())
+        {
+            user.token = Some(token.clone().into());
+            user.token_file = None;
+            user.exec = None;
+            user.auth_provider = None;
+        }
+    }
+
+    /// Impersonation reaches the server as `Impersonate-*` headers, exactly what kubectl sends.
+    fn add_impersonation(&self, config: &mut kube::Config) -> anyhow::Result<()> {
+        let mut add = |name: &'static str, value: &str| -> anyhow::Result<()> {
+            let value =
+                HeaderValue::from_str(value).with_context(|| format!("invalid impersonation value {value:?}"))?;
+            config.headers.push((HeaderName::from_static(name), value));
+            Ok(())
+        };
+        if let Some(user) = &self.as_user {
+            add("impersonate-user", user)?;
+        }
+        for group in &self.as_group {
+            add("impersonate-group", group)?;
+        }
+        if let Some(uid) = &self.as_uid {
+            add("impersonate-uid", uid)?;
+        }
+        if self.as_user.is_none() && (!self.as_group.is_empty() || self.as_uid.is_some()) {
+            bail!("requesting uid or groups for impersonation requires --as (a username)");
+        }
+        Ok(())
+    }
+}
+
+/// Where kubeconfig files are looked for: `KUBECONFIG`, else `~/.kube/config`.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// The value of `KUBECONFIG` (a path list).
+    pub kubeconfig: Option<std::ffi::OsString>,
+    /// The home directory.
+    pub home: Option<PathBuf>,
+}
+
+/// A kube `Config` resolved from the flags, before the client is built.
+#[derive(Debug, Clone)]
+pub struct ResolvedConfig {
+    /// The configuration kube will use.
+    pub config: kube::Config,
+    /// `--request-timeout`, if any.
+    pub request_timeout: Option<Duration>,
+}
+
+impl ResolvedConfig {
+    /// Builds the client.
+    pub fn connect(self) -> anyhow::Result<Connection> {
+        let server = self.config.cluster_url.to_string().trim_end_matches('/').to_string();
+        crate::error::set_server(&server);
+        let namespace = self.config.default_namespace.clone();
+        let client = kube::Client::try_from(self.config)
+            .with_context(|| format!("building a client for the server {server}"))?;
+        Ok(Connection { client, namespace, server, request_timeout: self.request_timeout })
+    }
+}
+
+struct LoadedKubeconfig {
+    kubeconfig: Kubeconfig,
+    paths: Vec<PathBuf>,
+}
+
+/// Reads and merges the kubeconfig files of a KUBECONFIG list the way kubectl does: files that
+/// do not exist are skipped (kube-rs would fail the whole load), and for every entry the first
+/// file that sets it wins. `None` when no file exists.
+fn merge_kubeconfigs(paths: &[PathBuf]) -> anyhow::Result<Option<LoadedKubeconfig>> {
+    let mut merged: Option<Kubeconfig> = None;
+    let mut used = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            continue;
+        }
+        let next = read_kubeconfig(path)?;
+        merged = Some(match merged {
+            None => next,
+            Some(acc) => acc.merge(next).map_err(|e| anyhow!("kubeconfig {}: {e}", path.display()))?,
+        });
+        used.push(path.clone());
+    }
+    Ok(merged.map(|kubeconfig| LoadedKubeconfig { kubeconfig, paths: used }))
+}
+
+fn read_kubeconfig(path: &Path) -> anyhow::Result<Kubeconfig> {
+    Kubeconfig::read_from(path).map_err(|e| match e {
+        KubeconfigError::ReadConfig(io, _) => anyhow!("kubeconfig {}: {}", path.display(), io_reason(&io)),
+        KubeconfigError::Parse(parse) => {
+            anyhow!("kubeconfig {}: invalid YAML: {}", path.display(), one_line(&parse.to_string()))
+        }
+        other => anyhow!("kubeconfig {}: {}", path.display(), one_line(&other.to_string())),
+    })
+}
+
+fn read_pem_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    let pem =
+        std::fs::read(path).map_err(|e| anyhow!("certificate authority {}: {}", path.display(), io_reason(&e)))?;
+    let certs: Vec<Vec<u8>> = pem_blocks(&pem);
+    if certs.is_empty() {
+        bail!("certificate authority {}: no PEM certificate found", path.display());
+    }
+    Ok(certs)
+}
+
+/// Decodes the `CERTIFICATE` blocks of a PEM file into DER.
+fn pem_blocks(pem: &[u8]) -> Vec<Vec<u8>> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    CertificateDer::pem_slice_iter(pem).filter_map(Result::ok).map(|c| c.as_ref().to_vec()).collect()
+}
+
+fn describe_kubeconfig_error(e: KubeconfigError, kubeconfig: &Kubeconfig, paths: &[PathBuf]) -> anyhow::Error {
+    let files = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    match e {
+        KubeconfigError::LoadContext(name) => {
+            let known: Vec<&str> = kubeconfig.contexts.iter().map(|c| c.name.as_str()).collect();
+            anyhow!(
+                "context {name:?} does not exist in {files} (contexts: {})",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            )
+        }
+        KubeconfigError::LoadClusterOfContext(name) => {
+            let known: Vec<&str> = kubeconfig.clusters.iter().map(|c| c.name.as_str()).collect();
+            anyhow!("cluster {name:?} does not exist in {files} (clusters: {})", known.join(", "))
+        }
+        KubeconfigError::CurrentContextNotSet => {
+            anyhow!("{files} sets no current-context: pass --context (or run `kubectl config use-context NAME`)")
+        }
+        other => anyhow!("kubeconfig {files}: {}", one_line(&other.to_string())),
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Library errors sometimes span lines (YAML snippets); our errors are one line.
+fn one_line(s: &str) -> String {
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::fs;
+
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        connection: ConnectionFlags,
+    }
+
+    fn flags(args: &[&str]) -> ConnectionFlags {
+        Args::try_parse_from(std::iter::once("kubectl-x").chain(args.iter().copied())).unwrap().connection
+    }
+
+    const FIRST: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: dev
+clusters:
+- name: dev-cluster
+  cluster: {server: "https://dev.example:6443", insecure-skip-tls-verify: true}
+contexts:
+- name: dev
+  context: {cluster: dev-cluster, user: dev-user, namespace: team-a}
+- name: shared
+  context: {cluster: dev-cluster, user: dev-user, namespace: from-first}
+users:
+- name: dev-user
+  user: {token: dev-token}
+"#;
+
+    const SECOND: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: prod
+clusters:
+- name: prod-cluster
+  cluster: {server: "https://prod.example:6443", insecure-skip-tls-verify: true}
+contexts:
+- name: prod
+  context: {cluster: prod-cluster, user: prod-user}
+- name: shared
+  context: {cluster: prod-cluster, user: prod-user, namespace: from-second}
+users:
+- name: prod-user
+  user: {token: prod-token}
+"#;
+
+    struct Files {
+        dir: tempfile::TempDir,
+    }
+
+    impl Files {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            fs::write(dir.path().join("first"), FIRST).unwrap();
+            fs::write(dir.path().join("second"), SECOND).unwrap();
+            Self { dir }
+        }
+        fn path(&self, name: &str) -> PathBuf {
+            self.dir.path().join(name)
+        }
+        fn env(&self, names: &[&str]) -> Environment {
+            let paths: Vec<PathBuf> = names.iter().map(|n| self.path(n)).collect();
+            Environment { kubeconfig: Some(std::env::join_paths(paths).unwrap()), home: None }
+        }
+    }
+
+    async fn resolve(args: &[&str], env: &Environment) -> anyhow::Result<kube::Config> {
+        Ok(flags(args).resolve_in(env).await?.config)
+    }
+
+    fn message(err: anyhow::Error) -> String {
+        crate::error::describe(&err).message
+    }
+
+    #[tokio::test]
+    async fn merged_kubeconfigs_take_the_first_value_like_kubectl() {
+        let f = Files::new();
+        let env = f.env(&["first", "missing-file-is-skipped", "second"]);
+        let config = resolve(&[], &env).await.unwrap();
+        // current-context comes from the first file that sets it.
+        assert_eq!(config.cluster_url.to_string(), "https://dev.example:6443/");
+        assert_eq!(config.default_namespace, "team-a");
+        // A context defined in both files: the first definition wins.
+        let config = resolve(&["--context", "shared"], &env).await.unwrap();
+        assert_eq!(config.default_namespace, "from-first");
+        // A context only in the second file is still reachable.
+        let config = resolve(&["--context", "prod"], &env).await.unwrap();
+        assert_eq!(config.cluster_url.to_string(), "https://prod.example:6443/");
+        assert_eq!(config.default_namespace, "default", "no namespace in the context means `default`");
+    }
+
+    #[tokio::test]
+    async fn namespace_flag_beats_the_context_namespace() {
+        let f = Files::new();
+        let config = resolve(&["-n", "other"], &f.env(&["first"])).await.unwrap();
+        assert_eq!(config.default_namespace, "other");
+    }
+
+    #[tokio::test]
+    async fn explicit_kubeconfig_flag_ignores_the_environment() {
+        let f = Files::new();
+        let path = f.path("second");
+        let config = resolve(&["--kubeconfig", path.to_str().unwrap()], &f.env(&["first"])).await.unwrap();
+        assert_eq!(config.cluster_url.to_string(), "https://prod.example:6443/");
+    }
+
+    #[tokio::test]
+    async fn impersonation_becomes_impersonate_headers() {
+        let f = Files::new();
+        let config =
+            resolve(&["--as", "alice", "--as-group", "devs", "--as-group", "qa", "--as-uid", "42"], &f.env(&["first"]))
+                .await
+                .unwrap();
+        let headers: Vec<(String, String)> =
+            config.headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string())).collect();
+        assert_eq!(
+            headers,
+            [
+                ("impersonate-user".to_string(), "alice".to_string()),
+                ("impersonate-group".into(), "devs".into()),
+                ("impersonate-group".into(), "qa".into()),
+                ("impersonate-uid".into(), "42".into()),
+            ]
+        );
+        let err = resolve(&["--as-group", "devs"], &f.env(&["first"])).await.unwrap_err();
+        assert!(message(err).contains("requires --as"));
+    }
+
+    #[tokio::test]
+    async fn server_and_token_flags_override_the_kubeconfig() {
+        let f = Files::new();
+        let config = resolve(&["--server", "https://other:1234", "--token", "t0k"], &f.env(&["first"])).await.unwrap();
+        assert_eq!(config.cluster_url.to_string(), "https://other:1234/");
+        let token = config.auth_info.token.as_ref().map(secrecy_text);
+        assert_eq!(token.as_deref(), Some("t0k"));
+    }
+
+    fn secrecy_text(t: &secrecy::SecretString) -> String {
+        use secrecy::ExposeSecret;
+        t.expose_secret().to_string()
+    }
+
+    #[tokio::test]
+    async fn request_timeout_sets_the_client_timeouts() {
+        let f = Files::new();
+        let config = resolve(&["--request-timeout", "3s"], &f.env(&["first"])).await.unwrap();
+        assert_eq!(config.read_timeout, Some(Duration::from_secs(3)));
+        assert_eq!(flags(&["--request-timeout", "5"]).request_timeout, RequestTimeout(Some(Duration::from_secs(5))));
+        assert_eq!(flags(&[]).request_timeout, RequestTimeout(None));
+        assert!(Args::try_parse_from(["x", "--request-timeout", "soon"]).is_err());
+    }
+
+    #[tokio::test]
+    async fn unknown_context_lists_the_contexts_that_exist() {
+        let f = Files::new();
+        let err = resolve(&["--context", "nope"], &f.env(&["first", "second"])).await.unwrap_err();
+        let m = message(err);
+        assert!(m.starts_with(r#"context "nope" does not exist in "#), "{m}");
+        assert!(m.ends_with("(contexts: dev, shared, prod)"), "{m}");
+    }
+
+    #[tokio::test]
+    async fn missing_explicit_kubeconfig_names_the_file() {
+        let f = Files::new();
+        let missing = f.path("nope.yaml");
+        let err = resolve(&["--kubeconfig", missing.to_str().unwrap()], &Environment::default()).await.unwrap_err();
+        assert_eq!(message(err), format!("kubeconfig {}: no such file or directory", missing.display()));
+    }
+
+    #[tokio::test]
+    async fn unparsable_kubeconfig_names_the_file_and_the_line() {
+        let f = Files::new();
+        let bad = f.path("bad");
+        fs::write(&bad, "apiVersion: v1\nclusters:\n- name: x\n  cluster: [unclosed\n").unwrap();
+        let err = resolve(&["--kubeconfig", bad.to_str().unwrap()], &Environment::default()).await.unwrap_err();
+        let m = message(err);
+        assert!(m.starts_with(&format!("kubeconfig {}: invalid YAML", bad.display())), "{m}");
+        assert!(m.contains("line"), "the parse location must be named: {m}");
+        assert!(!m.contains('\n'));
+    }
+
+    #[tokio::test]
+    async fn no_kubeconfig_at_all_is_a_clear_error() {
+        let err =
+            resolve(&[], &Environment { kubeconfig: None, home: Some("/nonexistent-home".into()) }).await.unwrap_err();
+        assert!(message(err).starts_with("no kubeconfig found"));
+    }
+}

@@ -1,0 +1,210 @@
+//! Turning any failure into kubectl-style words: one `error: ...` line naming what the user
+//! gave (the server URL, the file, the permission), plus a hint line where one helps.
+
+use kube::core::Status;
+use std::error::Error as StdError;
+use std::io;
+use std::sync::OnceLock;
+
+static SERVER: OnceLock<String> = OnceLock::new();
+
+/// Remembers the API server URL, so connection errors can name it wherever they happen.
+pub fn set_server(url: &str) {
+    let _ = SERVER.set(url.to_string());
+}
+
+fn server() -> &'static str {
+    SERVER.get().map(String::as_str).unwrap_or("the server")
+}
+
+/// A failure worded for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Described {
+    /// The one-line message (without the `error: ` prefix).
+    pub message: String,
+    /// An optional hint printed on the next line.
+    pub hint: Option<String>,
+}
+
+/// Whether the error (anywhere in its chain) is a write to a closed pipe, which is how
+/// `plugin | head -1` ends: a quiet, successful exit, not an error.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().filter_map(|e| e.downcast_ref::<io::Error>()).any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// The API server's Status for this error, if the server answered with one.
+pub fn api_status(err: &anyhow::Error) -> Option<&Status> {
+    err.chain().find_map(|e| match e.downcast_ref::<kube::Error>() {
+        Some(kube::Error::Api(status)) => Some(status.as_ref()),
+        _ => None,
+    })
+}
+
+/// The HTTP code of the server's answer, if this error is one.
+pub fn api_code(err: &anyhow::Error) -> Option<u16> {
+    api_status(err).map(|s| s.code)
+}
+
+/// Words an error for the user: context added by the plugin (`listing replicasets.apps: ...`),
+/// then the root cause in kubectl's terms.
+pub fn describe(err: &anyhow::Error) -> Described {
+    // Context layers are the plugin's own words; the innermost error is the cause.
+    let mut layers: Vec<String> = Vec::new();
+    for e in err.chain() {
+        if e.downcast_ref::<kube::Error>().is_some() || is_transport(e) {
+            break;
+        }
+        layers.push(e.to_string());
+    }
+    let cause = root_cause(err);
+    let (cause_text, hint) = match cause {
+        Some(d) => (Some(d.message), d.hint),
+        None => (None, None),
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for layer in layers {
+        // anyhow repeats the source in some Display impls; keep each layer once.
+        if !parts.iter().any(|p| p.contains(&layer)) {
+            parts.push(layer);
+        }
+    }
+    if let Some(c) = cause_text
+        && !parts.iter().any(|p| p.contains(&c))
+    {
+        parts.push(c);
+    }
+    Described { message: one_line(&parts.join(": ")), hint }
+}
+
+fn is_transport(e: &(dyn StdError + 'static)) -> bool {
+    e.downcast_ref::<io::Error>().is_some()
+}
+
+fn root_cause(err: &anyhow::Error) -> Option<Described> {
+    if let Some(status) = api_status(err) {
+        return Some(describe_status(status));
+    }
+    let chain: Vec<&(dyn StdError + 'static)> = err.chain().collect();
+    if chain.iter().all(|e| e.downcast_ref::<kube::Error>().is_none()) {
+        return None;
+    }
+    let text = chain.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(": ");
+    let io_kind = chain.iter().find_map(|e| e.downcast_ref::<io::Error>()).map(io::Error::kind);
+    let lower = text.to_lowercase();
+    let server = server();
+    if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("invalidcertificate") {
+        return Some(Described {
+            message: format!("TLS handshake with {server} failed: {}", tls_reason(&text)),
+            hint: Some(
+                "Check the certificate-authority of the cluster in your kubeconfig, or pass --certificate-authority."
+                    .into(),
+            ),
+        });
+    }
+    if io_kind == Some(io::ErrorKind::ConnectionRefused) || lower.contains("connection refused") {
+        return Some(Described {
+            message: format!(
+                "the connection to the server {server} was refused - did you specify the right host or port?"
+            ),
+            hint: None,
+        });
+    }
+    if io_kind == Some(io::ErrorKind::TimedOut) || lower.contains("timed out") || lower.contains("deadline has elapsed")
+    {
+        return Some(Described {
+            message: format!("the server {server} did not answer in time (--request-timeout)"),
+            hint: None,
+        });
+    }
+    if lower.contains("dns error") || lower.contains("failed to lookup address") {
+        return Some(Described {
+            message: format!("cannot resolve the server {server}: {}", last(&chain)),
+            hint: None,
+        });
+    }
+    if lower.contains("exec") && lower.contains("auth") {
+        return Some(Described {
+            message: format!("the credential plugin of your kubeconfig user failed: {}", last(&chain)),
+            hint: None,
+        });
+    }
+    Some(Described { message: format!("request to {server} failed: {}", last(&chain)), hint: None })
+}
+
+fn describe_status(status: &Status) -> Described {
+    match status.code {
+        401 => Described {
+            message: "You must be logged in to the server (Unauthorized)".into(),
+            hint: Some("Check the credentials of your kubeconfig user, or pass --token.".into()),
+        },
+        _ if !status.message.is_empty() => Described { message: status.message.clone(), hint: None },
+        code => Described { message: format!("the server answered {code} {}", status.reason), hint: None },
+    }
+}
+
+fn tls_reason(text: &str) -> &'static str {
+    if text.contains("UnknownIssuer") || text.contains("unknown issuer") {
+        "certificate signed by unknown authority"
+    } else if text.contains("NotValidForName") || text.contains("not valid for name") {
+        "certificate is not valid for this server name"
+    } else if text.contains("Expired") {
+        "certificate has expired"
+    } else {
+        "invalid certificate"
+    }
+}
+
+fn last(chain: &[&(dyn StdError + 'static)]) -> String {
+    chain.last().map(|e| e.to_string()).unwrap_or_default()
+}
+
+fn one_line(s: &str) -> String {
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context as _;
+
+    fn status(code: u16, reason: &str, message: &str) -> kube::Error {
+        let mut s = Status::failure(message, reason);
+        s.code = code;
+        kube::Error::Api(Box::new(s))
+    }
+
+    #[test]
+    fn forbidden_shows_the_server_words_after_what_we_were_doing() {
+        let err = anyhow::Error::new(status(
+            403,
+            "Forbidden",
+            r#"replicasets.apps is forbidden: User "alice" cannot list resource "replicasets" in API group "apps" at the cluster scope"#,
+        ))
+        .context("listing replicasets.apps in all namespaces");
+        let d = describe(&err);
+        assert_eq!(
+            d.message,
+            r#"listing replicasets.apps in all namespaces: replicasets.apps is forbidden: User "alice" cannot list resource "replicasets" in API group "apps" at the cluster scope"#
+        );
+    }
+
+    #[test]
+    fn unauthorized_reads_like_kubectl() {
+        let d = describe(&anyhow::Error::new(status(401, "Unauthorized", "Unauthorized")));
+        assert_eq!(d.message, "You must be logged in to the server (Unauthorized)");
+        assert!(d.hint.is_some());
+    }
+
+    #[test]
+    fn plain_errors_keep_their_message() {
+        let err: anyhow::Result<()> = Err(anyhow::anyhow!("invalid duration \"x\"")).context("--older-than");
+        assert_eq!(describe(&err.unwrap_err()).message, "--older-than: invalid duration \"x\"");
+    }
+
+    #[test]
+    fn broken_pipe_is_recognised_through_context() {
+        let err = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe)).context("printing");
+        assert!(is_broken_pipe(&err));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
+    }
+}

@@ -1,0 +1,23 @@
+//! Common client crate of the kubeplug suite of kubectl plugins.
+//!
+//! Each concern exists once here, so that a plugin crate is only its own logic:
+//! kubectl's generic flags and kubeconfig handling ([`config`]), paginated listing
+//! ([`list`]), discovery and resource-name resolution ([`discovery`]), output printers
+//! ([`output`]), error wording and exit codes ([`error`], [`exit`]), and the `main`
+//! harness every binary runs through ([`run`]).
+
+pub mod age;
+pub mod concurrency;
+pub mod config;
+pub mod discovery;
+pub mod error;
+pub mod exit;
+pub mod list;
+pub mod messages;
+pub mod output;
+pub mod retry;
+pub mod run;
+
+pub use config::{Connection, ConnectionFlags};
+pub use exit::Outcome;
+pub use output::{OutputFlags, OutputFormat, Printer, Table};

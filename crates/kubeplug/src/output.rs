@@ -1,0 +1,274 @@
+//! Output flags and the one printer every plugin renders through: kubectl-style tables,
+//! `kind: List` documents in JSON or YAML, and `kind.group/name` lines.
+
+use clap::ValueEnum;
+use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, presets};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// The `-o` values every plugin accepts (absent means the default table).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputArg {
+    /// The table with extra columns.
+    Wide,
+    /// A `kind: List` of the objects, as JSON.
+    Json,
+    /// A `kind: List` of the objects, as YAML.
+    Yaml,
+    /// One `kind.group/name` per line, ready for `kubectl delete`.
+    Name,
+}
+
+/// kubectl's output flags, flattened into every plugin's arguments.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OutputFlags {
+    /// Output format. One of: (wide, json, yaml, name); a table when absent.
+    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputArg>,
+    /// When using the default or wide output, don't print headers.
+    #[arg(long)]
+    pub no_headers: bool,
+}
+
+/// The resolved output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Default table.
+    Table,
+    /// Table with the extra columns of `-o wide`.
+    Wide,
+    /// JSON `kind: List`.
+    Json,
+    /// YAML `kind: List`.
+    Yaml,
+    /// `kind.group/name` lines.
+    Name,
+}
+
+/// Rows to print as a kubectl-style table: upper-case headers, space-separated columns, no borders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these column headers (upper-cased when printed, as kubectl does).
+    pub fn new<S: Into<String>>(headers: impl IntoIterator<Item = S>) -> Self {
+        Self { headers: headers.into_iter().map(Into::into).collect(), rows: Vec::new() }
+    }
+
+    /// Appends a row; it must have one cell per header.
+    pub fn row<S: Into<String>>(&mut self, cells: impl IntoIterator<Item = S>) -> &mut Self {
+        let row: Vec<String> = cells.into_iter().map(Into::into).collect();
+        debug_assert_eq!(row.len(), self.headers.len(), "row width must match the headers");
+        self.rows.push(row);
+        self
+    }
+
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Renders the table as text, one line per row, every line ending in `\n`.
+    pub fn render(&self, headers: bool) -> String {
+        let mut table = comfy_table::Table::new();
+        // kubectl's tabwriter: no borders, three spaces between columns, never wrapped.
+        table.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Disabled).force_no_tty();
+        if headers {
+            table.set_header(self.headers.iter().map(|h| h.to_uppercase()));
+        }
+        for row in &self.rows {
+            table.add_row(row);
+        }
+        for column in table.column_iter_mut() {
+            column.set_padding((0, 3));
+            column.set_cell_alignment(CellAlignment::Left);
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
+        let mut out = String::new();
+        if !headers && self.rows.is_empty() {
+            return out;
+        }
+        for line in table.lines() {
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Prints a plugin's results in the format the user asked for.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    format: OutputFormat,
+    headers: bool,
+}
+
+impl Printer {
+    /// A printer for the given flags.
+    pub fn new(flags: &OutputFlags) -> Self {
+        let format = match flags.output {
+            None => OutputFormat::Table,
+            Some(OutputArg::Wide) => OutputFormat::Wide,
+            Some(OutputArg::Json) => OutputFormat::Json,
+            Some(OutputArg::Yaml) => OutputFormat::Yaml,
+            Some(OutputArg::Name) => OutputFormat::Name,
+        };
+        Self { format, headers: !flags.no_headers }
+    }
+
+    /// The format in use.
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    /// Whether `-o wide` was asked, i.e. the table should carry its extra columns.
+    pub fn is_wide(&self) -> bool {
+        self.format == OutputFormat::Wide
+    }
+
+    /// Prints a table (with headers unless `--no-headers`).
+    pub fn table(&self, table: &Table) -> io::Result<()> {
+        write_stdout(table.render(self.headers).as_bytes())
+    }
+
+    /// Prints the objects as a `kind: List` in JSON or YAML (the shape `kubectl get -o json` gives,
+    /// so `jq '.items[]'` and `yq` work unchanged).
+    pub fn list<T: Serialize>(&self, items: &[T]) -> anyhow::Result<()> {
+        let list =
+            ListDocument { api_version: "v1", items, kind: "List", metadata: ListMetadata { resource_version: "" } };
+        self.document(&list)
+    }
+
+    /// Prints one document as JSON (4-space indent, like kubectl) or YAML, by the output format.
+    pub fn document<T: Serialize>(&self, doc: &T) -> anyhow::Result<()> {
+        let text = match self.format {
+            OutputFormat::Yaml => serde_saphyr::to_string(doc)?,
+            _ => {
+                let mut buf = Vec::new();
+                let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+                let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
+                doc.serialize(&mut ser)?;
+                buf.push(b'\n');
+                String::from_utf8(buf)?
+            }
+        };
+        Ok(write_stdout(text.as_bytes())?)
+    }
+
+    /// Prints `resource.group/name` per name (`replicaset.apps/web-1`), as `kubectl get -o name` does.
+    pub fn names<'a>(&self, resource: &str, names: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+        let mut out = String::new();
+        for name in names {
+            out.push_str(resource);
+            out.push('/');
+            out.push_str(name);
+            out.push('\n');
+        }
+        write_stdout(out.as_bytes())
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListDocument<'a, T> {
+    api_version: &'static str,
+    items: &'a [T],
+    kind: &'static str,
+    metadata: ListMetadata,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListMetadata {
+    resource_version: &'static str,
+}
+
+/// Writes to stdout and flushes. A closed pipe (`| head -1`) comes back as `BrokenPipe`, which
+/// [`crate::run::main`] turns into a quiet, successful exit.
+pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Table {
+        let mut t = Table::new(["namespace", "name", "age"]);
+        t.row(["shop", "web-7d4b9c", "5d"]);
+        t.row(["blog", "api-1", "12m"]);
+        t
+    }
+
+    #[test]
+    fn tables_look_like_kubectl() {
+        insta::assert_snapshot!(sample().render(true), @r"
+        NAMESPACE   NAME         AGE
+        shop        web-7d4b9c   5d
+        blog        api-1        12m
+        ");
+    }
+
+    #[test]
+    fn no_headers_prints_rows_only() {
+        insta::assert_snapshot!(sample().render(false), @r"
+        shop   web-7d4b9c   5d
+        blog   api-1        12m
+        ");
+    }
+
+    #[test]
+    fn wide_unicode_cells_keep_columns_aligned() {
+        let mut t = Table::new(["resource", "get", "list"]);
+        t.row(["pods", "✔", "✖"]);
+        t.row(["deployments.apps", "✖", "✔"]);
+        insta::assert_snapshot!(t.render(true), @r"
+        RESOURCE           GET   LIST
+        pods               ✔     ✖
+        deployments.apps   ✖     ✔
+        ");
+    }
+
+    #[test]
+    fn lists_serialize_as_kubectl_list_documents() {
+        let items = vec![serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "a"}})];
+        let list = ListDocument {
+            api_version: "v1",
+            items: &items,
+            kind: "List",
+            metadata: ListMetadata { resource_version: "" },
+        };
+        insta::assert_json_snapshot!(list, @r#"
+        {
+          "apiVersion": "v1",
+          "items": [
+            {
+              "kind": "ReplicaSet",
+              "metadata": {
+                "name": "a"
+              }
+            }
+          ],
+          "kind": "List",
+          "metadata": {
+            "resourceVersion": ""
+          }
+        }
+        "#);
+        insta::assert_snapshot!(serde_saphyr::to_string(&list).unwrap(), @r#"
+        apiVersion: v1
+        items:
+        - kind: ReplicaSet
+          metadata:
+            name: a
+        kind: List
+        metadata:
+          resourceVersion: ""
+        "#);
+    }
+}
