@@ -50,8 +50,13 @@ pub fn elapsed(then: Timestamp, now: Timestamp) -> Duration {
 
 /// The AGE cell for an object's creationTimestamp; `<unknown>` when it has none, as kubectl shows.
 pub fn age_of(created: Option<&Time>) -> String {
+    age_of_timestamp(created.map(|t| t.0))
+}
+
+/// The AGE cell for a creation time given as a timestamp.
+pub fn age_of_timestamp(created: Option<Timestamp>) -> String {
     match created {
-        Some(t) => format_age(elapsed(t.0, Timestamp::now())),
+        Some(t) => format_age(elapsed(t, Timestamp::now())),
         None => "<unknown>".to_string(),
     }
 }

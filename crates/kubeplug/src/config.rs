@@ -98,7 +98,12 @@ impl ConnectionFlags {
     pub async fn resolve_in(&self, env: &Environment) -> anyhow::Result<ResolvedConfig> {
         let options =
             KubeConfigOptions { context: self.context.clone(), cluster: self.cluster.clone(), user: self.user.clone() };
-        let mut config = match self.load_kubeconfig(env)? {
+        // `--server` alone is a complete target when the kubeconfig selects no context (kubectl's
+        // behaviour with an empty or absent kubeconfig).
+        let loaded = self.load_kubeconfig(env)?.filter(|loaded| {
+            self.server.is_none() || self.context.is_some() || loaded.kubeconfig.current_context.is_some()
+        });
+        let mut config = match loaded {
             Some(loaded) => {
                 let mut kubeconfig = loaded.kubeconfig;
                 self.apply_overrides(&mut kubeconfig, &options);

@@ -17,6 +17,17 @@ fn server() -> &'static str {
     SERVER.get().map(String::as_str).unwrap_or("the server")
 }
 
+/// A hint attached to an error with `err.context(Hint(..))`: printed on its own line after the
+/// message, not as part of it.
+#[derive(Debug, Clone)]
+pub struct Hint(pub String);
+
+impl std::fmt::Display for Hint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A failure worded for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Described {
@@ -50,16 +61,21 @@ pub fn api_code(err: &anyhow::Error) -> Option<u16> {
 pub fn describe(err: &anyhow::Error) -> Described {
     // Context layers are the plugin's own words; the innermost error is the cause.
     let mut layers: Vec<String> = Vec::new();
+    // anyhow finds a context value of a given type at any depth of the chain.
+    let own_hint = err.downcast_ref::<Hint>().map(|h| h.0.clone());
     for e in err.chain() {
         if e.downcast_ref::<kube::Error>().is_some() || is_transport(e) {
             break;
         }
-        layers.push(e.to_string());
+        let text = e.to_string();
+        if Some(&text) != own_hint.as_ref() {
+            layers.push(text);
+        }
     }
     let cause = root_cause(err);
     let (cause_text, hint) = match cause {
-        Some(d) => (Some(d.message), d.hint),
-        None => (None, None),
+        Some(d) => (Some(d.message), own_hint.or(d.hint)),
+        None => (None, own_hint),
     };
     let mut parts: Vec<String> = Vec::new();
     for layer in layers {
@@ -89,6 +105,10 @@ fn root_cause(err: &anyhow::Error) -> Option<Described> {
         return None;
     }
     let text = chain.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(": ");
+    // The full chain, for bug reports; never printed unless asked for.
+    if std::env::var_os("KUBEPLUG_DEBUG").is_some() {
+        eprintln!("debug: {text}");
+    }
     let io_kind = chain.iter().find_map(|e| e.downcast_ref::<io::Error>()).map(io::Error::kind);
     let lower = text.to_lowercase();
     let server = server();
@@ -142,15 +162,24 @@ fn describe_status(status: &Status) -> Described {
     }
 }
 
-fn tls_reason(text: &str) -> &'static str {
-    if text.contains("UnknownIssuer") || text.contains("unknown issuer") {
-        "certificate signed by unknown authority"
+fn tls_reason(text: &str) -> String {
+    // rustls names the failure; Go's wording (what kubectl users know) where there is one.
+    let unknown_authority = ["UnknownIssuer", "BadSignature", "unknown issuer"];
+    if unknown_authority.iter().any(|k| text.contains(k)) {
+        "certificate signed by unknown authority".into()
     } else if text.contains("NotValidForName") || text.contains("not valid for name") {
-        "certificate is not valid for this server name"
+        "certificate is not valid for this server name".into()
     } else if text.contains("Expired") {
-        "certificate has expired"
+        "certificate has expired".into()
+    } else if text.contains("NotValidYet") {
+        "certificate is not valid yet".into()
+    } else if text.contains("CaUsedAsEndEntity") {
+        "the server presents a CA certificate as its own certificate".into()
     } else {
-        "invalid certificate"
+        match text.rfind("invalid peer certificate") {
+            Some(i) => text[i..].to_string(),
+            None => "invalid certificate".into(),
+        }
     }
 }
 
@@ -186,6 +215,16 @@ mod tests {
             d.message,
             r#"listing replicasets.apps in all namespaces: replicasets.apps is forbidden: User "alice" cannot list resource "replicasets" in API group "apps" at the cluster scope"#
         );
+    }
+
+    #[test]
+    fn hints_print_on_their_own_line() {
+        let err = anyhow::Error::new(status(403, "Forbidden", "nope"))
+            .context("listing x")
+            .context(Hint("Use -n NAMESPACE.".into()));
+        let d = describe(&err);
+        assert_eq!(d.message, "listing x: nope");
+        assert_eq!(d.hint.as_deref(), Some("Use -n NAMESPACE."));
     }
 
     #[test]

@@ -1,0 +1,97 @@
+//! Command-line arguments, as the user typed them.
+
+use clap::{Parser, ValueEnum};
+use kubeplug::{ConnectionFlags, OutputFlags};
+
+const AFTER_HELP: &str = "\
+Examples:
+  # Stale ReplicaSets in the current namespace
+  kubectl show stale-replica-sets
+
+  # In every namespace, older than a week, keeping the 2 newest of each Deployment for rollbacks
+  kubectl show stale-replica-sets -A --older-than 7d --keep 2
+
+  # Only those whose Deployment is gone
+  kubectl show stale-replica-sets -A --orphaned -o wide
+
+  # Preview a clean-up, check it with the server, then do it
+  kubectl show stale-replica-sets -n shop --delete
+  kubectl show stale-replica-sets -n shop --delete --dry-run=server
+  kubectl show stale-replica-sets -n shop --delete --yes
+
+  # Pipe into kubectl
+  kubectl show stale-replica-sets -o name | xargs kubectl describe
+
+A ReplicaSet is stale when it wants 0 replicas and is not the one its Deployment currently uses.
+Deletion always carries preconditions (uid and resourceVersion from the listing): a ReplicaSet
+changed since it was listed (e.g. scaled up by a rollback) is skipped, never deleted.
+
+Exit codes:
+  0  success (with --exit-code: no stale ReplicaSet found)
+  1  error (bad flags, unreachable server, refused request, a failed deletion)
+  3  with --exit-code: stale ReplicaSets were found";
+
+/// `kubectl show stale-replica-sets [flags]`
+#[derive(Parser, Debug)]
+#[command(
+    name = "kubectl show stale-replica-sets",
+    bin_name = "kubectl show stale-replica-sets",
+    version,
+    about = "List the ReplicaSets left behind by Deployment rollouts (zero replicas), and clean them up safely",
+    after_help = AFTER_HELP
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub output: OutputFlags,
+    /// List across all namespaces (one paged cluster-wide list).
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Label selector for the ReplicaSets (`app=web`, `tier in (a,b)`, `!canary`).
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Only ReplicaSets owned by this Deployment.
+    #[arg(long, value_name = "NAME")]
+    pub deployment: Option<String>,
+    /// Only ReplicaSets older than this (`90m`, `12h`, `7d`).
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
+    /// Leave out the N newest stale ReplicaSets of each Deployment (by revision), so that
+    /// `kubectl rollout undo` keeps its targets.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub keep: Option<i64>,
+    /// Only ReplicaSets whose owning Deployment is missing, or that have no owner at all.
+    #[arg(long)]
+    pub orphaned: bool,
+    /// Also show the ReplicaSet a Deployment scaled to 0 currently uses (marked; never deleted).
+    #[arg(long)]
+    pub include_current: bool,
+    /// Exit with code 3 when stale ReplicaSets are found (for scripts).
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Delete the ReplicaSets selected (a preview unless --yes; asks on a terminal).
+    #[arg(long)]
+    pub delete: bool,
+    /// Delete without asking.
+    #[arg(short = 'y', long, requires = "delete")]
+    pub yes: bool,
+    /// With --delete: `server` sends the deletions as a server-side dry run; `client` only previews.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "none", num_args = 0..=1,
+          default_missing_value = "client", require_equals = true, requires = "delete")]
+    pub dry_run: DryRun,
+    /// Maximum number of deletions in flight.
+    #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+}
+
+/// kubectl's `--dry-run` values.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DryRun {
+    /// Really delete.
+    None,
+    /// Only print what would be deleted.
+    Client,
+    /// Ask the server to validate the deletions without persisting them.
+    Server,
+}

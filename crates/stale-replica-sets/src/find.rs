@@ -1,0 +1,357 @@
+//! Finding stale ReplicaSets: one paged list of ReplicaSets and one of Deployments, decoded into
+//! lean structs with only the fields this tool reads, and filtered as pages arrive so that only
+//! the candidates are held in memory.
+
+use anyhow::Context as _;
+use jiff::Timestamp;
+use kube::api::ListParams;
+use kube::core::ApiResource;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+
+use crate::plan::{Filters, Scope};
+use kubeplug::error::Hint;
+use kubeplug::list::{Batch, list_all, list_pages};
+
+/// The annotation the Deployment controller sets on a Deployment and on each of its ReplicaSets.
+pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
+
+/// Whether a ReplicaSet's owning Deployment exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerStatus {
+    /// No controlling owner of kind Deployment.
+    None,
+    /// The owning Deployment exists (same uid).
+    Exists,
+    /// The owner reference points to a Deployment that is gone.
+    Missing,
+}
+
+/// One ReplicaSet in the report.
+#[derive(Debug, Clone)]
+pub struct StaleReplicaSet {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// uid, sent back as a delete precondition.
+    pub uid: String,
+    /// resourceVersion, sent back as a delete precondition.
+    pub resource_version: String,
+    /// creationTimestamp.
+    pub created: Option<Timestamp>,
+    /// The Deployment revision it belongs to.
+    pub revision: Option<u64>,
+    /// The owning Deployment's name, if any.
+    pub deployment: Option<String>,
+    /// Whether that Deployment exists.
+    pub owner: OwnerStatus,
+    /// Container images of its pod template.
+    pub images: Vec<String>,
+    /// It is the ReplicaSet its Deployment currently uses (only reported with --include-current;
+    /// never deleted).
+    pub current: bool,
+    /// The full object as the server sent it, kept only for `-o json|yaml`.
+    pub raw: Option<Box<RawValue>>,
+}
+
+/// What `find` found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The selected ReplicaSets, in list order (namespace, then name).
+    pub stale: Vec<StaleReplicaSet>,
+}
+
+#[derive(Deserialize)]
+struct LeanReplicaSet {
+    metadata: LeanMeta,
+    #[serde(default)]
+    spec: LeanRsSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct LeanMeta {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    uid: String,
+    #[serde(default)]
+    resource_version: String,
+    creation_timestamp: Option<Timestamp>,
+    #[serde(default)]
+    annotations: Revision,
+    #[serde(default)]
+    owner_references: Vec<OwnerReference>,
+}
+
+/// Only the revision annotation is decoded; other annotations (some are huge, like
+/// `kubectl.kubernetes.io/last-applied-configuration`) are skipped without allocating.
+#[derive(Deserialize, Default)]
+struct Revision {
+    #[serde(rename = "deployment.kubernetes.io/revision")]
+    revision: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OwnerReference {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    uid: String,
+    #[serde(default)]
+    controller: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct LeanRsSpec {
+    replicas: Option<i32>,
+    #[serde(default)]
+    template: Template,
+}
+
+#[derive(Deserialize, Default)]
+struct Template {
+    #[serde(default)]
+    spec: PodSpec,
+}
+
+#[derive(Deserialize, Default)]
+struct PodSpec {
+    #[serde(default)]
+    containers: Vec<Container>,
+}
+
+#[derive(Deserialize)]
+struct Container {
+    #[serde(default)]
+    image: String,
+}
+
+#[derive(Deserialize)]
+struct LeanDeployment {
+    metadata: LeanMeta,
+}
+
+fn replicasets() -> ApiResource {
+    ApiResource::erase::<k8s_openapi::api::apps::v1::ReplicaSet>(&())
+}
+
+fn deployments() -> ApiResource {
+    ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&())
+}
+
+/// A candidate: zero replicas, decoded, waiting for the Deployments to decide if it is current.
+struct Candidate {
+    rs: LeanReplicaSet,
+    raw: Option<Box<RawValue>>,
+}
+
+/// Lists ReplicaSets and Deployments in `scope` (concurrently) and returns the stale ReplicaSets
+/// selected by `filters`. `keep_raw` keeps the full objects of the selected ones for output.
+pub async fn find(client: &kube::Client, scope: &Scope, filters: &Filters, keep_raw: bool) -> anyhow::Result<Report> {
+    let mut params = ListParams::default();
+    if let Some(selector) = &filters.selector {
+        params = params.labels(selector);
+    }
+    let mut candidates: Vec<Candidate> = Vec::new();
+    // The highest revision seen per Deployment uid, over all its ReplicaSets (scaled or not).
+    let mut newest: HashMap<String, u64> = HashMap::new();
+    let (rs_resource, deploy_resource, all) = (replicasets(), deployments(), ListParams::default());
+    let list_rs = list_pages(client, &rs_resource, scope.namespace(), &params, |batch: Batch<Box<RawValue>>| {
+        if batch.restarted {
+            candidates.clear();
+            newest.clear();
+        }
+        for raw in batch.items {
+            let rs: LeanReplicaSet = serde_json::from_str(raw.get()).context("decoding a ReplicaSet")?;
+            if let Some(owner) = controller_deployment(&rs.metadata)
+                && let Some(rev) = revision(&rs.metadata)
+            {
+                let max = newest.entry(owner.uid.clone()).or_default();
+                *max = (*max).max(rev);
+            }
+            // A missing spec.replicas means 1, as the API server defaults it.
+            if rs.spec.replicas == Some(0) {
+                candidates.push(Candidate { rs, raw: keep_raw.then_some(raw) });
+            }
+        }
+        Ok(())
+    });
+    let list_deploy = list_all::<LeanDeployment>(client, &deploy_resource, scope.namespace(), &all);
+    let (listed, deployments) = tokio::join!(list_rs, list_deploy);
+    listed.map_err(|e| forbidden_hint(e, scope))?;
+    let deployments = deployments.map_err(|e| forbidden_hint(e, scope))?;
+
+    let by_uid: HashMap<&str, &LeanDeployment> = deployments.iter().map(|d| (d.metadata.uid.as_str(), d)).collect();
+    let mut stale: Vec<StaleReplicaSet> =
+        candidates.into_iter().map(|c| classify(c, &by_uid, &newest)).filter(|rs| selected(rs, filters)).collect();
+    apply_keep(&mut stale, filters.keep);
+    Ok(Report { stale })
+}
+
+fn classify(c: Candidate, by_uid: &HashMap<&str, &LeanDeployment>, newest: &HashMap<String, u64>) -> StaleReplicaSet {
+    let meta = &c.rs.metadata;
+    let owner_ref = controller_deployment(meta);
+    let deployment = owner_ref.and_then(|o| by_uid.get(o.uid.as_str()).copied());
+    let owner = match (owner_ref, deployment) {
+        (None, _) => OwnerStatus::None,
+        (Some(_), Some(_)) => OwnerStatus::Exists,
+        (Some(_), None) => OwnerStatus::Missing,
+    };
+    let rev = revision(meta);
+    // The ReplicaSet in use is the one at the Deployment's own revision; if the Deployment has no
+    // revision yet, the newest of its ReplicaSets, to stay on the safe side.
+    let current = match (deployment, rev) {
+        (Some(d), Some(rev)) => {
+            let in_use = revision(&d.metadata).or_else(|| newest.get(&d.metadata.uid).copied());
+            in_use == Some(rev)
+        }
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    StaleReplicaSet {
+        namespace: meta.namespace.clone(),
+        name: meta.name.clone(),
+        uid: meta.uid.clone(),
+        resource_version: meta.resource_version.clone(),
+        created: meta.creation_timestamp,
+        revision: rev,
+        deployment: owner_ref.map(|o| o.name.clone()),
+        owner,
+        images: c.rs.spec.template.spec.containers.iter().map(|c| c.image.clone()).collect(),
+        current,
+        raw: c.raw,
+    }
+}
+
+fn selected(rs: &StaleReplicaSet, filters: &Filters) -> bool {
+    if rs.current && !filters.include_current {
+        return false;
+    }
+    if let Some(name) = &filters.deployment
+        && rs.deployment.as_ref() != Some(name)
+    {
+        return false;
+    }
+    if filters.orphaned && rs.owner == OwnerStatus::Exists {
+        return false;
+    }
+    if let Some(min_age) = filters.older_than {
+        let old_enough = rs.created.is_some_and(|created| kubeplug::age::elapsed(created, Timestamp::now()) > min_age);
+        if !old_enough {
+            return false;
+        }
+    }
+    true
+}
+
+/// Leaves out the `keep` newest stale ReplicaSets of each Deployment, by revision.
+fn apply_keep(stale: &mut Vec<StaleReplicaSet>, keep: usize) {
+    if keep == 0 {
+        return;
+    }
+    let mut revisions: HashMap<(String, String), Vec<u64>> = HashMap::new();
+    for rs in stale.iter().filter(|rs| !rs.current) {
+        if let Some(d) = &rs.deployment {
+            revisions.entry((rs.namespace.clone(), d.clone())).or_default().push(rs.revision.unwrap_or(0));
+        }
+    }
+    let thresholds: HashMap<(String, String), u64> = revisions
+        .into_iter()
+        .filter_map(|(key, mut revs)| {
+            revs.sort_unstable_by(|a, b| b.cmp(a));
+            // Everything at or above the keep-th newest revision is kept back; with fewer than
+            // `keep`, all of them are.
+            revs.get(keep - 1).or(revs.last()).map(|&r| (key, r))
+        })
+        .collect();
+    stale.retain(|rs| {
+        if rs.current {
+            return true;
+        }
+        let Some(d) = &rs.deployment else { return true };
+        match thresholds.get(&(rs.namespace.clone(), d.clone())) {
+            Some(&threshold) => rs.revision.unwrap_or(0) < threshold,
+            None => true,
+        }
+    });
+}
+
+fn controller_deployment(meta: &LeanMeta) -> Option<&OwnerReference> {
+    meta.owner_references.iter().find(|o| o.controller && o.kind == "Deployment")
+}
+
+fn revision(meta: &LeanMeta) -> Option<u64> {
+    meta.annotations.revision.as_deref().and_then(|r| r.parse().ok())
+}
+
+/// A refused cluster-wide list is common (namespace-scoped RBAC): suggest `-n`.
+fn forbidden_hint(e: anyhow::Error, scope: &Scope) -> anyhow::Error {
+    if *scope == Scope::All && kubeplug::error::api_code(&e) == Some(403) {
+        e.context(Hint("Use -n NAMESPACE to look in a namespace you can read, instead of -A.".into()))
+    } else {
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rs(name: &str, deployment: Option<&str>, revision: u64) -> StaleReplicaSet {
+        StaleReplicaSet {
+            namespace: "shop".into(),
+            name: name.into(),
+            uid: format!("uid-{name}"),
+            resource_version: "1".into(),
+            created: None,
+            revision: Some(revision),
+            deployment: deployment.map(Into::into),
+            owner: OwnerStatus::Exists,
+            images: vec![],
+            current: false,
+            raw: None,
+        }
+    }
+
+    fn names(v: &[StaleReplicaSet]) -> Vec<&str> {
+        v.iter().map(|r| r.name.as_str()).collect()
+    }
+
+    #[test]
+    fn keep_leaves_out_the_newest_revisions_of_each_deployment() {
+        let mut v = vec![
+            rs("web-1", Some("web"), 1),
+            rs("web-3", Some("web"), 3),
+            rs("web-2", Some("web"), 2),
+            rs("api-7", Some("api"), 7),
+            rs("lonely", None, 0),
+        ];
+        apply_keep(&mut v, 2);
+        assert_eq!(names(&v), ["web-1", "lonely"]);
+    }
+
+    #[test]
+    fn keep_zero_keeps_everything() {
+        let mut v = vec![rs("web-1", Some("web"), 1)];
+        apply_keep(&mut v, 0);
+        assert_eq!(names(&v), ["web-1"]);
+    }
+
+    #[test]
+    fn lean_decoding_reads_a_recorded_replicaset() {
+        let json = include_str!("../tests/data/get-rs.json");
+        let lean: LeanReplicaSet = serde_json::from_str(json).unwrap();
+        assert_eq!(lean.metadata.name, "web-0");
+        assert_eq!(lean.spec.replicas, Some(0));
+        assert_eq!(revision(&lean.metadata), Some(1));
+        assert!(lean.metadata.creation_timestamp.is_some());
+    }
+}

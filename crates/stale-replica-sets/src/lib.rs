@@ -1,0 +1,39 @@
+//! `kubectl show stale-replica-sets`: the ReplicaSets that Deployment rollouts left behind,
+//! scaled to zero, with their owner, age and revision, and a safe way to delete them.
+//!
+//! Args ([`cli`]) → [`plan::Plan`] (validated) → [`find::find`] (one paged list of ReplicaSets,
+//! one of Deployments) → [`render`] or [`delete::delete`].
+
+pub mod cli;
+pub mod delete;
+pub mod find;
+pub mod plan;
+pub mod render;
+
+use kubeplug::{Outcome, Printer};
+
+pub use cli::Args;
+
+/// Runs the command: find, then print or delete.
+pub async fn run(args: Args) -> anyhow::Result<Outcome> {
+    let plan = plan::Plan::from_args(&args)?;
+    let connection = args.connection.connect().await?;
+    let scope = plan.scope(&connection.namespace);
+    let printer = Printer::new(&args.output);
+    let report = find::find(&connection.client, &scope, &plan.filters, plan.keep_raw(&printer)).await?;
+
+    if report.stale.is_empty() {
+        kubeplug::messages::info(scope.nothing_found());
+        return Ok(Outcome::Success);
+    }
+    match &plan.action {
+        plan::Action::Show => render::print(&printer, &scope, &report)?,
+        plan::Action::Delete(mode) => {
+            let summary = delete::delete(&connection.client, &report, mode, plan.concurrency).await?;
+            if summary.failed > 0 {
+                anyhow::bail!("{} of {} deletions failed", summary.failed, summary.total());
+            }
+        }
+    }
+    Ok(Outcome::negative_if(plan.exit_code))
+}

@@ -1,0 +1,154 @@
+//! The validated plan: every flag checked and resolved before any request is sent.
+
+use anyhow::{Context as _, bail};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use crate::cli::{Args, DryRun};
+use kubeplug::{OutputFormat, Printer};
+
+/// Which ReplicaSets to keep in the report.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Label selector, passed to the server.
+    pub selector: Option<String>,
+    /// Only those owned by this Deployment.
+    pub deployment: Option<String>,
+    /// Only those older than this.
+    pub older_than: Option<Duration>,
+    /// Leave out the N newest stale ReplicaSets per Deployment.
+    pub keep: usize,
+    /// Only those whose owner is missing or absent.
+    pub orphaned: bool,
+    /// Also report the current ReplicaSet of a Deployment scaled to zero.
+    pub include_current: bool,
+}
+
+/// Where to look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One namespace.
+    Namespace(String),
+    /// All namespaces, with one cluster-wide list.
+    All,
+}
+
+impl Scope {
+    /// The namespace to pass to list calls (`None` = all).
+    pub fn namespace(&self) -> Option<&str> {
+        match self {
+            Scope::Namespace(ns) => Some(ns),
+            Scope::All => None,
+        }
+    }
+
+    /// kubectl's message for an empty result.
+    pub fn nothing_found(&self) -> String {
+        match self {
+            Scope::Namespace(ns) => format!("No resources found in {ns} namespace."),
+            Scope::All => "No resources found".to_string(),
+        }
+    }
+}
+
+/// How deletions are carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// Print what would be deleted and change nothing.
+    Preview,
+    /// Ask on the terminal, then delete.
+    Confirm,
+    /// Delete without asking.
+    Delete,
+    /// Send the deletions with `dryRun: ["All"]`: the server checks them and persists nothing.
+    ServerDryRun,
+}
+
+/// What to do with what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Print it.
+    Show,
+    /// Delete it.
+    Delete(DeleteMode),
+}
+
+/// The resolved command.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `-A`, or the namespace to resolve against the connection.
+    pub all_namespaces: bool,
+    /// Filters.
+    pub filters: Filters,
+    /// Print or delete.
+    pub action: Action,
+    /// Exit 3 when something is found.
+    pub exit_code: bool,
+    /// Bound on concurrent deletions.
+    pub concurrency: usize,
+}
+
+impl Plan {
+    /// Validates the arguments; any bad value is reported here, before a request is sent.
+    pub fn from_args(args: &Args) -> anyhow::Result<Self> {
+        let keep = match args.keep {
+            None => 0,
+            Some(n) if n < 0 => bail!("invalid --keep {n}: must be 0 or more"),
+            Some(n) => n as usize,
+        };
+        let older_than = args
+            .older_than
+            .as_deref()
+            .map(kubeplug::age::parse_duration)
+            .transpose()
+            .map_err(anyhow::Error::msg)
+            .context("--older-than")?;
+        if args.all_namespaces && args.connection.namespace.is_some() {
+            bail!("-A/--all-namespaces and -n/--namespace cannot be used together");
+        }
+        if args.concurrency == 0 {
+            bail!("invalid --concurrency 0: must be 1 or more");
+        }
+        if args.delete && args.output.output.is_some() {
+            bail!("--delete prints what it deletes the way kubectl delete does; -o cannot be used with it");
+        }
+        let action = if !args.delete {
+            Action::Show
+        } else {
+            Action::Delete(match (args.dry_run, args.yes) {
+                (DryRun::Server, _) => DeleteMode::ServerDryRun,
+                (DryRun::Client, _) => DeleteMode::Preview,
+                (DryRun::None, true) => DeleteMode::Delete,
+                (DryRun::None, false) if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+                    DeleteMode::Confirm
+                }
+                (DryRun::None, false) => DeleteMode::Preview,
+            })
+        };
+        Ok(Plan {
+            all_namespaces: args.all_namespaces,
+            filters: Filters {
+                selector: args.selector.clone(),
+                deployment: args.deployment.clone(),
+                older_than,
+                keep,
+                orphaned: args.orphaned,
+                include_current: args.include_current,
+            },
+            action,
+            exit_code: args.exit_code,
+            concurrency: args.concurrency,
+        })
+    }
+
+    /// The scope, given the connection's effective namespace.
+    pub fn scope(&self, namespace: &str) -> Scope {
+        if self.all_namespaces { Scope::All } else { Scope::Namespace(namespace.to_string()) }
+    }
+
+    /// Whether the full API objects must be kept for output (`-o json|yaml`); otherwise only the
+    /// few fields the table needs are decoded.
+    pub fn keep_raw(&self, printer: &Printer) -> bool {
+        self.action == Action::Show && matches!(printer.format(), OutputFormat::Json | OutputFormat::Yaml)
+    }
+}
