@@ -396,6 +396,31 @@ fn unreachable_server_fails_within_the_request_timeout() {
 }
 
 #[test]
+fn a_server_that_never_answers_fails_at_the_request_timeout() {
+    let s = server();
+    // Accepts TCP connections (the kernel completes the handshake) but never speaks TLS.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let mut child = Command::new(BIN);
+    testing::configure(&mut child, &s);
+    let mut child = child
+        .args(["--server", &format!("https://127.0.0.1:{port}"), "--request-timeout", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A safety net so a regression cannot hang the suite; not a timing assertion.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "still waiting on a silent server after 60s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_one_line_error(&o, &format!("the server https://127.0.0.1:{port} did not answer in time"));
+    drop(silent);
+}
+
+#[test]
 fn untrusted_certificate_is_named() {
     let s = server();
     let dir = tempfile::tempdir().unwrap();
