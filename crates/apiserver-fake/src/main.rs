@@ -1,0 +1,34 @@
+//! `kubeplug-sandbox`: the fake API server with the demo data, for trying the plugins by hand.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Runs an in-memory Kubernetes API server with demo data until interrupted.
+#[derive(Parser, Debug)]
+#[command(name = "kubeplug-sandbox", version)]
+struct Args {
+    /// Directory of YAML/JSON manifests to load (repeatable), after the demo set.
+    #[arg(long = "seed", value_name = "DIR")]
+    seed: Vec<PathBuf>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Where to write the kubeconfig (default: a temporary file removed at exit).
+    #[arg(long, value_name = "PATH")]
+    kubeconfig: Option<PathBuf>,
+    /// Do not load the demo data set.
+    #[arg(long)]
+    no_demo: bool,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    match apiserver_fake::sandbox::run(args.seed, args.port, args.kubeconfig, !args.no_demo) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

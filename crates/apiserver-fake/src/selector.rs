@@ -1,0 +1,339 @@
+//! Label selectors (the full `labels.Parse` syntax) and the field selectors the server supports.
+
+use serde_json::Value;
+
+/// One requirement of a label selector.
+#[derive(Debug, Clone, PartialEq)]
+enum Requirement {
+    Equals(String, String),
+    NotEquals(String, String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Exists(String),
+    DoesNotExist(String),
+    GreaterThan(String, i64),
+    LessThan(String, i64),
+}
+
+/// A parsed label selector: all requirements must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LabelSelector {
+    requirements: Vec<Requirement>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Identifier(String),
+    OpenPar,
+    ClosedPar,
+    Comma,
+    Equals,
+    DoubleEquals,
+    NotEquals,
+    Bang,
+    In,
+    NotIn,
+    Greater,
+    Less,
+    End,
+}
+
+impl Token {
+    fn literal(&self) -> String {
+        match self {
+            Token::Identifier(s) => s.clone(),
+            Token::OpenPar => "(".into(),
+            Token::ClosedPar => ")".into(),
+            Token::Comma => ",".into(),
+            Token::Equals => "=".into(),
+            Token::DoubleEquals => "==".into(),
+            Token::NotEquals => "!=".into(),
+            Token::Bang => "!".into(),
+            Token::In => "in".into(),
+            Token::NotIn => "notin".into(),
+            Token::Greater => ">".into(),
+            Token::Less => "<".into(),
+            Token::End => String::new(),
+        }
+    }
+}
+
+fn lex(input: &str) -> Vec<Token> {
+    let chars: Vec<char> = input.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let special = |c: char| matches!(c, '(' | ')' | ',' | '=' | '!' | '<' | '>') || c.is_whitespace();
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+        let (tok, len) = match (c, two.as_str()) {
+            (_, "==") => (Token::DoubleEquals, 2),
+            (_, "!=") => (Token::NotEquals, 2),
+            ('(', _) => (Token::OpenPar, 1),
+            (')', _) => (Token::ClosedPar, 1),
+            (',', _) => (Token::Comma, 1),
+            ('=', _) => (Token::Equals, 1),
+            ('!', _) => (Token::Bang, 1),
+            ('>', _) => (Token::Greater, 1),
+            ('<', _) => (Token::Less, 1),
+            _ => {
+                let start = i;
+                while i < chars.len() && !special(chars[i]) {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                out.push(match word.as_str() {
+                    "in" => Token::In,
+                    "notin" => Token::NotIn,
+                    _ => Token::Identifier(word),
+                });
+                continue;
+            }
+        };
+        out.push(tok);
+        i += len;
+    }
+    out.push(Token::End);
+    out
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> &Token {
+        &self.tokens[self.pos.min(self.tokens.len() - 1)]
+    }
+
+    fn next(&mut self) -> Token {
+        let t = self.peek().clone();
+        self.pos += 1;
+        t
+    }
+
+    fn key(&mut self) -> Result<String, String> {
+        match self.next() {
+            Token::Identifier(k) => Ok(k),
+            t => Err(format!("found '{}', expected: identifier", t.literal())),
+        }
+    }
+
+    fn values(&mut self) -> Result<Vec<String>, String> {
+        match self.next() {
+            Token::OpenPar => {}
+            t => return Err(format!("found '{}', expected: '('", t.literal())),
+        }
+        let mut values = Vec::new();
+        match self.peek().clone() {
+            Token::ClosedPar => {
+                self.next();
+                return Ok(values);
+            }
+            Token::Identifier(_) | Token::Comma => {}
+            t => {
+                return Err(format!("found '{}', expected: ',', ')' or identifier", t.literal()));
+            }
+        }
+        let mut expect_value = true;
+        loop {
+            match self.next() {
+                Token::Identifier(v) if expect_value => {
+                    values.push(v);
+                    expect_value = false;
+                }
+                Token::Comma => {
+                    if expect_value {
+                        values.push(String::new());
+                    }
+                    expect_value = true;
+                }
+                Token::ClosedPar => {
+                    if expect_value {
+                        values.push(String::new());
+                    }
+                    return Ok(values);
+                }
+                t => {
+                    return Err(format!("found '{}', expected: ',', ')' or identifier", t.literal()));
+                }
+            }
+        }
+    }
+
+    fn single_value(&mut self) -> Result<String, String> {
+        match self.peek().clone() {
+            Token::Identifier(v) => {
+                self.next();
+                Ok(v)
+            }
+            Token::End | Token::Comma => Ok(String::new()),
+            t => Err(format!("found '{}', expected: identifier", t.literal())),
+        }
+    }
+
+    fn requirement(&mut self) -> Result<Requirement, String> {
+        if self.peek() == &Token::Bang {
+            self.next();
+            return Ok(Requirement::DoesNotExist(self.key()?));
+        }
+        let key = self.key()?;
+        if matches!(self.peek(), Token::End | Token::Comma) {
+            return Ok(Requirement::Exists(key));
+        }
+        let op = self.next();
+        Ok(match op {
+            Token::Equals | Token::DoubleEquals => Requirement::Equals(key, self.single_value()?),
+            Token::NotEquals => Requirement::NotEquals(key, self.single_value()?),
+            Token::In => Requirement::In(key, self.values()?),
+            Token::NotIn => Requirement::NotIn(key, self.values()?),
+            Token::Greater | Token::Less => {
+                let v = self.single_value()?;
+                let n: i64 =
+                    v.parse().map_err(|_| format!("for 'Gt', 'Lt' operators, the value must be an integer: {v}"))?;
+                if op == Token::Greater { Requirement::GreaterThan(key, n) } else { Requirement::LessThan(key, n) }
+            }
+            t => {
+                return Err(format!("found '{}', expected: '=', '!=', '==', 'in', notin'", t.literal()));
+            }
+        })
+    }
+}
+
+impl LabelSelector {
+    /// Parses a selector; the error is the server's message (`unable to parse requirement: ...`).
+    pub fn parse(input: &str) -> Result<LabelSelector, String> {
+        let mut p = Parser { tokens: lex(input), pos: 0 };
+        let mut requirements = Vec::new();
+        if p.peek() == &Token::End {
+            return Ok(LabelSelector { requirements });
+        }
+        loop {
+            let r = p.requirement().map_err(|e| format!("unable to parse requirement: {e}"))?;
+            requirements.push(r);
+            match p.next() {
+                Token::End => break,
+                Token::Comma => continue,
+                t => {
+                    return Err(format!("found '{}', expected: ',' or 'end of string'", t.literal()));
+                }
+            }
+        }
+        Ok(LabelSelector { requirements })
+    }
+
+    /// Whether the selector selects everything.
+    pub fn is_empty(&self) -> bool {
+        self.requirements.is_empty()
+    }
+
+    /// Whether an object's `metadata.labels` satisfy every requirement.
+    pub fn matches(&self, labels: &Value) -> bool {
+        let get = |k: &str| labels.get(k).and_then(Value::as_str);
+        self.requirements.iter().all(|r| match r {
+            Requirement::Equals(k, v) => get(k) == Some(v.as_str()),
+            Requirement::NotEquals(k, v) => get(k) != Some(v.as_str()),
+            Requirement::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
+            Requirement::NotIn(k, vs) => get(k).is_none_or(|x| !vs.iter().any(|v| v == x)),
+            Requirement::Exists(k) => get(k).is_some(),
+            Requirement::DoesNotExist(k) => get(k).is_none(),
+            Requirement::GreaterThan(k, n) => get(k).and_then(|x| x.parse::<i64>().ok()).is_some_and(|x| x > *n),
+            Requirement::LessThan(k, n) => get(k).and_then(|x| x.parse::<i64>().ok()).is_some_and(|x| x < *n),
+        })
+    }
+}
+
+/// A parsed field selector over `metadata.name` and `metadata.namespace`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldSelector {
+    terms: Vec<(String, bool, String)>,
+}
+
+impl FieldSelector {
+    /// Parses `field=value,field!=value`; unknown fields give the server's 400 message.
+    pub fn parse(input: &str) -> Result<FieldSelector, String> {
+        let mut terms = Vec::new();
+        for part in input.split(',').filter(|p| !p.trim().is_empty()) {
+            let (field, equal, value) = if let Some((f, v)) = part.split_once("!=") {
+                (f, false, v)
+            } else if let Some((f, v)) = part.split_once("==") {
+                (f, true, v)
+            } else if let Some((f, v)) = part.split_once('=') {
+                (f, true, v)
+            } else {
+                return Err(format!("invalid selector: '{input}'; can't understand '{part}'"));
+            };
+            let field = field.trim();
+            if field != "metadata.name" && field != "metadata.namespace" {
+                return Err(format!("field label not supported: {field}"));
+            }
+            terms.push((field.to_string(), equal, value.trim().to_string()));
+        }
+        Ok(FieldSelector { terms })
+    }
+
+    /// Whether the selector selects everything.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Whether an object's metadata satisfies every term.
+    pub fn matches(&self, metadata: &Value) -> bool {
+        self.terms.iter().all(|(field, equal, value)| {
+            let actual = match field.as_str() {
+                "metadata.name" => metadata["name"].as_str().unwrap_or_default(),
+                _ => metadata["namespace"].as_str().unwrap_or_default(),
+            };
+            (actual == value) == *equal
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sel(s: &str) -> LabelSelector {
+        LabelSelector::parse(s).unwrap()
+    }
+
+    #[test]
+    fn every_operator_selects_like_the_server() {
+        let labels = json!({"app": "web", "tier": "back", "n": "5"});
+        assert!(sel("app=web").matches(&labels));
+        assert!(sel("app==web,tier").matches(&labels));
+        assert!(!sel("app!=web").matches(&labels));
+        assert!(sel("app in (web, api)").matches(&labels));
+        assert!(!sel("app notin (web)").matches(&labels));
+        assert!(sel("!missing").matches(&labels));
+        assert!(!sel("!app").matches(&labels));
+        assert!(sel("n>3,n<6").matches(&labels));
+        assert!(sel("missing notin (x)").matches(&labels));
+        assert!(!sel("missing in (x)").matches(&labels));
+        assert!(sel("").matches(&labels));
+    }
+
+    #[test]
+    fn unterminated_set_gives_the_recorded_message() {
+        assert_eq!(
+            LabelSelector::parse("app in (").unwrap_err(),
+            "unable to parse requirement: found '', expected: ',', ')' or identifier"
+        );
+        assert!(LabelSelector::parse("app in x").is_err());
+        assert!(LabelSelector::parse("a b").is_err());
+    }
+
+    #[test]
+    fn field_selectors_accept_name_and_namespace_only() {
+        let f = FieldSelector::parse("metadata.name=web-0,metadata.namespace!=x").unwrap();
+        assert!(f.matches(&json!({"name": "web-0", "namespace": "ref"})));
+        assert!(!f.matches(&json!({"name": "web-1", "namespace": "ref"})));
+        assert!(FieldSelector::parse("spec.replicas=1").is_err());
+    }
+}
