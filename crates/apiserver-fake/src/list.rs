@@ -28,12 +28,19 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// Reads `labelSelector`, `fieldSelector`, `limit`, `continue` from query pairs.
-    pub fn from_query(namespace: Option<String>, query: &[(String, String)]) -> ApiResult<ListQuery> {
+    pub fn from_query(
+        rt: &ResourceType,
+        namespace: Option<String>,
+        query: &[(String, String)],
+    ) -> ApiResult<ListQuery> {
         let mut q = ListQuery { namespace, ..Default::default() };
         for (k, v) in query {
             match k.as_str() {
                 "labelSelector" => q.labels = LabelSelector::parse(v).map_err(|e| status::bad_request(&e))?,
-                "fieldSelector" => q.fields = FieldSelector::parse(v).map_err(|e| status::bad_request(&e))?,
+                "fieldSelector" => {
+                    q.fields =
+                        FieldSelector::parse_for(v, &rt.group, &rt.plural).map_err(|e| status::bad_request(&e))?
+                }
                 "limit" => q.limit = v.parse().unwrap_or(0),
                 "continue" if !v.is_empty() => q.continue_token = Some(v.clone()),
                 _ => {}
@@ -169,7 +176,7 @@ pub fn matches(q: &ListQuery, obj: &Stored) -> bool {
 
 fn selected(q: &ListQuery, obj: &Stored) -> bool {
     let meta = &obj.value["metadata"];
-    q.labels.matches(&meta["labels"]) && q.fields.matches(meta)
+    q.labels.matches(&meta["labels"]) && q.fields.matches(&obj.value)
 }
 
 /// The List metadata of a page.

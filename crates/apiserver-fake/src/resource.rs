@@ -120,7 +120,7 @@ fn get(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, ns: &str) -> ApiR
 
 fn list(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Reply> {
     let namespace = (!call.info.namespace.is_empty()).then(|| call.info.namespace.clone());
-    let q = ListQuery::from_query(namespace, call.query)?;
+    let q = ListQuery::from_query(rt, namespace, call.query)?;
     if cluster.faults().take_expire_tokens() {
         // A compaction at a fresh resourceVersion: every token issued so far is older.
         let mut store = cluster.store_mut();
@@ -142,7 +142,7 @@ fn list(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Rep
 /// The fake keeps no history, so a resourceVersion in the past starts from now.
 fn watch(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Reply> {
     let namespace = (!call.info.namespace.is_empty()).then(|| call.info.namespace.clone());
-    let mut q = ListQuery::from_query(namespace, call.query)?;
+    let mut q = ListQuery::from_query(rt, namespace, call.query)?;
     q.limit = 0;
     q.continue_token = None;
     let from_now = call.param("resourceVersion").is_some_and(|rv| !rv.is_empty() && rv != "0");
@@ -602,7 +602,7 @@ fn delete_one(
 fn delete_collection(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, ns: &str) -> ApiResult<Reply> {
     let opts = delete_options(call)?;
     let namespace = (!ns.is_empty()).then(|| ns.to_string());
-    let mut q = ListQuery::from_query(namespace, call.query)?;
+    let mut q = ListQuery::from_query(rt, namespace, call.query)?;
     q.limit = 0;
     q.continue_token = None;
     let mut store = cluster.store_mut();

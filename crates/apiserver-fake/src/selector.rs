@@ -248,15 +248,50 @@ impl LabelSelector {
     }
 }
 
-/// A parsed field selector over `metadata.name` and `metadata.namespace`.
+/// A parsed field selector: `metadata.name` and `metadata.namespace` for every type, plus the
+/// fields the real server supports for a few types (`spec.schedulerName` of pods, ...).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldSelector {
-    terms: Vec<(String, bool, String)>,
+    terms: Vec<FieldTerm>,
+}
+
+/// One `field=value` / `field!=value` term.
+#[derive(Debug, Clone, PartialEq)]
+struct FieldTerm {
+    field: String,
+    equal: bool,
+    value: String,
+    /// What an object without the field has (the server's default for it).
+    default: &'static str,
+}
+
+/// The fields a type's field selectors accept beyond `metadata.name` / `metadata.namespace`
+/// (the real server's field label conversions), each with the value an object without the
+/// field has (the server defaults them, so a stored object always has one).
+fn type_fields(group: &str, plural: &str) -> &'static [(&'static str, &'static str)] {
+    match (group, plural) {
+        ("", "pods") => &[
+            ("spec.nodeName", ""),
+            ("spec.restartPolicy", "Always"),
+            ("spec.schedulerName", "default-scheduler"),
+            ("spec.serviceAccountName", "default"),
+            ("spec.hostNetwork", "false"),
+            ("status.phase", "Pending"),
+            ("status.podIP", ""),
+            ("status.nominatedNodeName", ""),
+        ],
+        ("", "nodes") => &[("spec.unschedulable", "false")],
+        ("", "namespaces") => &[("status.phase", "Active")],
+        ("", "secrets") => &[("type", "Opaque")],
+        _ => &[],
+    }
 }
 
 impl FieldSelector {
-    /// Parses `field=value,field!=value`; unknown fields give the server's 400 message.
-    pub fn parse(input: &str) -> Result<FieldSelector, String> {
+    /// Parses a field selector for objects of `group`/`plural`; unknown fields give the
+    /// server's 400 message.
+    pub fn parse_for(input: &str, group: &str, plural: &str) -> Result<FieldSelector, String> {
+        let extra = type_fields(group, plural);
         let mut terms = Vec::new();
         for part in input.split(',').filter(|p| !p.trim().is_empty()) {
             let (field, equal, value) = if let Some((f, v)) = part.split_once("!=") {
@@ -269,10 +304,13 @@ impl FieldSelector {
                 return Err(format!("invalid selector: '{input}'; can't understand '{part}'"));
             };
             let field = field.trim();
-            if field != "metadata.name" && field != "metadata.namespace" {
+            let known =
+                field == "metadata.name" || field == "metadata.namespace" || extra.iter().any(|(f, _)| *f == field);
+            if !known {
                 return Err(format!("field label not supported: {field}"));
             }
-            terms.push((field.to_string(), equal, value.trim().to_string()));
+            let default = extra.iter().find(|(f, _)| *f == field).map(|(_, d)| *d).unwrap_or_default();
+            terms.push(FieldTerm { field: field.to_string(), equal, value: value.trim().to_string(), default });
         }
         Ok(FieldSelector { terms })
     }
@@ -282,14 +320,17 @@ impl FieldSelector {
         self.terms.is_empty()
     }
 
-    /// Whether an object's metadata satisfies every term.
-    pub fn matches(&self, metadata: &Value) -> bool {
-        self.terms.iter().all(|(field, equal, value)| {
-            let actual = match field.as_str() {
-                "metadata.name" => metadata["name"].as_str().unwrap_or_default(),
-                _ => metadata["namespace"].as_str().unwrap_or_default(),
+    /// Whether an object satisfies every term.
+    pub fn matches(&self, object: &Value) -> bool {
+        self.terms.iter().all(|term| {
+            let at = term.field.split('.').fold(object, |at, key| &at[key]);
+            let actual = match at {
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                _ => term.default.to_string(),
             };
-            (actual == value) == *equal
+            (actual == term.value) == term.equal
         })
     }
 }
@@ -331,9 +372,28 @@ mod tests {
 
     #[test]
     fn field_selectors_accept_name_and_namespace_only() {
-        let f = FieldSelector::parse("metadata.name=web-0,metadata.namespace!=x").unwrap();
-        assert!(f.matches(&json!({"name": "web-0", "namespace": "ref"})));
-        assert!(!f.matches(&json!({"name": "web-1", "namespace": "ref"})));
-        assert!(FieldSelector::parse("spec.replicas=1").is_err());
+        let f = FieldSelector::parse_for("metadata.name=web-0,metadata.namespace!=x", "apps", "deployments").unwrap();
+        assert!(f.matches(&json!({"metadata": {"name": "web-0", "namespace": "ref"}})));
+        assert!(!f.matches(&json!({"metadata": {"name": "web-1", "namespace": "ref"}})));
+        assert!(FieldSelector::parse_for("spec.replicas=1", "apps", "deployments").is_err());
+        assert!(
+            FieldSelector::parse_for("spec.schedulerName=x", "apps", "deployments").is_err(),
+            "pod fields are for pods only"
+        );
+    }
+
+    #[test]
+    fn pod_field_selectors_see_the_fields_with_their_defaults() {
+        let f = FieldSelector::parse_for("spec.schedulerName!=default-scheduler", "", "pods").unwrap();
+        assert!(f.matches(&json!({"spec": {"schedulerName": "volcano"}})));
+        assert!(!f.matches(&json!({"spec": {"schedulerName": "default-scheduler"}})));
+        assert!(!f.matches(&json!({"spec": {}})), "an unset schedulerName is default-scheduler");
+        let phase = FieldSelector::parse_for("status.phase=Pending,spec.hostNetwork=false", "", "pods").unwrap();
+        assert!(phase.matches(&json!({"status": {"phase": "Pending"}, "spec": {}})));
+        assert!(!phase.matches(&json!({"status": {"phase": "Running"}})));
+        assert_eq!(
+            FieldSelector::parse_for("spec.replicas=1", "", "pods").unwrap_err(),
+            "field label not supported: spec.replicas"
+        );
     }
 }

@@ -258,3 +258,36 @@ metadata:
     assert!(stdout(&out).contains("configmap \"held\" deleted"));
     assert!(server.requests().iter().any(|r| r.query.contains("watch=true")));
 }
+
+#[test]
+fn kubectl_field_selectors_on_pods_use_the_pod_fields_with_their_defaults() {
+    if !have_kubectl() {
+        return;
+    }
+    let pods = "
+apiVersion: v1
+kind: Pod
+metadata: {name: batch, namespace: default}
+spec: {schedulerName: volcano, containers: [{name: c, image: x}]}
+status: {phase: Pending}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default}
+spec: {containers: [{name: c, image: x}]}
+status: {phase: Running}
+";
+    let server = FakeServer::start_with(Options { seed_yaml: vec![pods.into()], ..Default::default() }).unwrap();
+    let names = |selector: &str| {
+        ok(&server, &["get", "pods", "-A", "--field-selector", selector, "-o", "name"])
+            .lines()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names("spec.schedulerName!=default-scheduler"), ["pod/batch"]);
+    assert_eq!(names("spec.schedulerName=default-scheduler"), ["pod/web"], "unset means default-scheduler");
+    assert_eq!(names("status.phase=Running"), ["pod/web"]);
+    let refused = run(&server, &["get", "deployments", "--field-selector", "spec.schedulerName=x"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("field label not supported: spec.schedulerName"));
+}

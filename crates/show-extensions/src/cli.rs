@@ -1,0 +1,69 @@
+//! Command-line arguments, as the user typed them.
+
+use clap::Parser;
+use kubeplug::{ConnectionFlags, OutputFlags};
+
+const AFTER_HELP: &str = "\
+Examples:
+  # Everything that extends the current cluster, one table per extension point
+  kubectl show extensions
+
+  # With detail columns (rules, services, selectors in full)
+  kubectl show extensions -o wide
+
+  # Which admission webhooks and policies would intercept this request, and why
+  kubectl show extensions --for 'create deployments -n shop'
+  kubectl show extensions --for 'update po'
+  kubectl show extensions --for 'connect pods/exec -n kube-system'
+
+  # The whole map as one document, for scripts
+  kubectl show extensions -o json | jq '.admission.webhooks[] | select(.risk)'
+
+Sections, in order: API EXTENSIONS (CustomResourceDefinitions by group, aggregated
+APIServices with their Available condition), ADMISSION (each webhook of the Validating and
+Mutating webhook configurations with its backend's health; ValidatingAdmissionPolicies where
+served), SCHEDULING (schedulers other than default-scheduler named by pods, with Pending
+counts), INFRASTRUCTURE (CSIDrivers, RuntimeClasses, extended resources of nodes, the CNI when
+kube-system tells it), LOCAL (kubectl plugins on PATH, with kubectl plugin list's warnings),
+STUCK FINALIZERS (custom resources being deleted with finalizers remaining).
+
+A webhook with failurePolicy Fail whose Service is missing or has no ready endpoint is flagged
+RISK: every request it intercepts is rejected until the backend is back.
+
+A section you may not read prints `(forbidden: <server message>)` under its heading and the
+others still print. -o json|yaml prints one document of kind ExtensionMap with a field per area
+(apiExtensions, admission, scheduling, infrastructure, local, stuckFinalizers); each table in it
+is either its rows or {forbidden: <message>} (or {error: <message>}).
+
+--for 'VERB RESOURCE [-n NAMESPACE]': VERB is create, update (or patch), delete or connect;
+RESOURCE is any name kubectl accepts (deploy, deployments.apps, pods/exec). Without -n a
+namespaced resource is taken in the current namespace.
+
+Exit codes:
+  0  success (also when some sections were forbidden)
+  1  error (bad flags or --for, unreachable server, every section failed)";
+
+/// `kubectl show extensions [flags]`
+#[derive(Parser, Debug)]
+#[command(
+    name = "kubectl show extensions",
+    bin_name = "kubectl show extensions",
+    version,
+    about = "One map of everything that extends this cluster: CRDs, aggregated APIs, admission \
+             webhooks and policies, schedulers, CSI drivers, runtime classes, device plugins, \
+             kubectl plugins",
+    after_help = AFTER_HELP
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub output: OutputFlags,
+    /// Show which admission webhooks and policies would intercept this request
+    /// ('VERB RESOURCE [-n NAMESPACE]').
+    #[arg(long = "for", value_name = "REQUEST")]
+    pub for_request: Option<String>,
+    /// Maximum number of requests in flight (backend checks, custom resource lists).
+    #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+}
