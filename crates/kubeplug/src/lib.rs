@@ -7,6 +7,7 @@
 //! harness every binary runs through ([`run`]).
 
 pub mod age;
+pub mod completion;
 pub mod concurrency;
 pub mod config;
 pub mod discovery;

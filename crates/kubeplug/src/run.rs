@@ -21,6 +21,10 @@ where
     // rustls panics at first use when it cannot pick a crypto provider on its own; choose one.
     let _ = rustls::crypto::ring::default_provider().install_default();
 
+    // `completion SHELL` and kubectl's `__complete` protocol are answered before clap parses.
+    if let Some(code) = crate::completion::intercept::<A>() {
+        return code;
+    }
     let args = match A::try_parse() {
         Ok(args) => args,
         Err(e) => return usage_error(e),

@@ -107,7 +107,10 @@ async fn token_flag_replaces_the_kubeconfig_credentials() {
     let message = kubeplug::error::describe(&err).message;
     assert!(message.contains(r#"User "bob" cannot list resource "namespaces""#), "{message}");
     let err = namespaces(&flags(&["--token", "wrong"]), &env(&server)).await.unwrap_err();
-    assert_eq!(kubeplug::error::describe(&err).message, "listing namespaces: You must be logged in to the server (Unauthorized)");
+    assert_eq!(
+        kubeplug::error::describe(&err).message,
+        "listing namespaces: You must be logged in to the server (Unauthorized)"
+    );
 }
 
 #[tokio::test]
