@@ -48,6 +48,7 @@ pub const DEMO_MANIFESTS: &[(&str, &str)] = &[
     ("30-services.yaml", include_str!("../demo/30-services.yaml")),
     ("40-candies.yaml", include_str!("../demo/40-candies.yaml")),
     ("50-rbac.yaml", include_str!("../demo/50-rbac.yaml")),
+    ("60-extensions.yaml", include_str!("../demo/60-extensions.yaml")),
 ];
 
 /// How to start a server.

@@ -55,6 +55,8 @@ Exit status:
 pub struct Args {
     /// The CRD to describe: its name, plural, singular, kind or short name (`resource.group`
     /// narrows by group). Without it, all CRDs are listed.
+    // value_name "CRD" is what shell completion keys on to offer the cluster's CRD names.
+    #[arg(value_name = "CRD")]
     pub name: Option<String>,
 
     /// Print the CRD's schema as a tree of fields (like `kubectl explain --recursive`).
