@@ -101,6 +101,20 @@ pub fn aggregated(store: &Store) -> Value {
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
 }
 
+/// `/api` as an aggregated APIGroupDiscoveryList: the core group (name "") and its v1 resources,
+/// as a real server answers kubectl's aggregated Accept header.
+pub fn aggregated_core() -> Value {
+    let resources: Vec<Value> = BUILTINS
+        .types
+        .iter()
+        .filter(|t| t.group.is_empty() && t.version == "v1")
+        .map(|t| aggregated_resource(t))
+        .collect();
+    let versions = json!([{"version": "v1", "resources": resources, "freshness": "Current"}]);
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
+           "items": [{"metadata": {"creationTimestamp": null}, "versions": versions}]})
+}
+
 fn aggregated_resource(t: &ResourceType) -> Value {
     let mut r = json!({
         "resource": t.plural,

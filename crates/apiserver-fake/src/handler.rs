@@ -115,6 +115,11 @@ fn non_resource(cluster: &Cluster, info: &RequestInfo, accept: &str) -> Reply {
     let doc = match parts.as_slice() {
         ["version"] => Some(discovery::version()),
         ["healthz"] | ["livez"] | ["readyz"] => return Reply::text(200, "ok"),
+        ["api"] if discovery::wants_aggregated(accept) => {
+            let mut r = Reply::json(200, &discovery::aggregated_core());
+            r.content_type = discovery::AGGREGATED_CONTENT_TYPE.into();
+            return r;
+        }
         ["api"] => Some(discovery::api_versions()),
         ["api", v] => discovery::resource_list(&store, v),
         ["apis"] if discovery::wants_aggregated(accept) => {

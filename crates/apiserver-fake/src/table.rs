@@ -113,7 +113,11 @@ fn compute(cell: &Cell, obj: &Value, now: jiff::Timestamp) -> Value {
     }
 }
 
-/// Formats an age the way kubectl's `HumanDuration` does.
+/// Formats an age the way the API server's Table printer (apimachinery's `HumanDuration`) does.
+///
+/// kubeplug has its own copy for the plugins' AGE column. The fake keeps this one on purpose:
+/// tests compare plugin output with what kubectl prints from these Tables, and shared code would
+/// make a formatting bug agree with itself.
 pub fn human_duration(seconds: i64) -> String {
     if seconds < -1 {
         return "<invalid>".into();

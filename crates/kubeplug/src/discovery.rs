@@ -90,12 +90,33 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    /// Fetches discovery: `/api/v1` and every version of every group in `/apis`, concurrently.
+    /// Fetches discovery. Aggregated discovery (Kubernetes 1.27+) answers in two requests, `/api`
+    /// and `/apis`; an older server gets the legacy walk: every version of every group,
+    /// concurrently.
     pub async fn fetch(client: &kube::Client) -> anyhow::Result<Self> {
-        let core: APIVersions = client.request(http_get("/api")?).await.context("discovering the core API (/api)")?;
-        let groups: APIGroupList =
-            client.request(http_get("/apis")?).await.context("discovering API groups (/apis)")?;
+        let (core, groups) = tokio::try_join!(
+            async {
+                client.request_text(http_get("/api", AGGREGATED)?).await.context("discovering the core API (/api)")
+            },
+            async {
+                client.request_text(http_get("/apis", AGGREGATED)?).await.context("discovering API groups (/apis)")
+            },
+        )?;
+        match (aggregated(&core), aggregated(&groups)) {
+            (Some(core), Some(groups)) => {
+                let mut discovery = Discovery::default();
+                for group in core.items.iter().chain(&groups.items) {
+                    discovery.add_aggregated(group);
+                }
+                Ok(discovery)
+            }
+            _ => Self::fetch_legacy(client, &core, &groups).await,
+        }
+    }
 
+    async fn fetch_legacy(client: &kube::Client, core: &str, groups: &str) -> anyhow::Result<Self> {
+        let core: APIVersions = serde_json::from_str(core).context("decoding /api")?;
+        let groups: APIGroupList = serde_json::from_str(groups).context("decoding /apis")?;
         let mut paths: Vec<(String, bool)> = core.versions.iter().map(|v| (format!("/api/{v}"), true)).collect();
         for group in &groups.groups {
             let preferred = group.preferred_version.as_ref().map(|p| p.group_version.clone());
@@ -105,7 +126,7 @@ impl Discovery {
             }
         }
         let lists = bounded(paths, DEFAULT_CONCURRENCY, |(path, preferred)| async move {
-            let list: kube::Result<APIResourceList> = match http_get(&path) {
+            let list: kube::Result<APIResourceList> = match http_get(&path, "application/json") {
                 Ok(req) => client.request(req).await,
                 Err(e) => Err(e),
             };
@@ -125,6 +146,31 @@ impl Discovery {
             }
         }
         Ok(discovery)
+    }
+
+    /// Adds one group of an aggregated discovery document; its first version is the preferred one.
+    fn add_aggregated(&mut self, group: &aggregated::Group) {
+        for (index, version) in group.versions.iter().enumerate() {
+            for r in &version.resources {
+                self.resources.push(ResourceInfo {
+                    group: group.metadata.name.clone(),
+                    version: version.version.clone(),
+                    kind: r.response_kind.as_ref().map(|k| k.kind.clone()).unwrap_or_default(),
+                    plural: r.resource.clone(),
+                    singular: if r.singular_resource.is_empty() {
+                        r.response_kind.as_ref().map(|k| k.kind.to_lowercase()).unwrap_or_default()
+                    } else {
+                        r.singular_resource.clone()
+                    },
+                    short_names: r.short_names.clone(),
+                    namespaced: r.scope == "Namespaced",
+                    verbs: r.verbs.clone(),
+                    categories: r.categories.clone(),
+                    subresources: r.subresources.iter().map(|s| s.subresource.clone()).collect(),
+                    preferred: index == 0,
+                });
+            }
+        }
     }
 
     /// Builds discovery from resource lists (recorded documents in tests); `preferred` marks the
@@ -252,8 +298,80 @@ fn pick<'a>(input: &str, candidates: Vec<&'a ResourceInfo>) -> Result<&'a Resour
     }
 }
 
-fn http_get(path: &str) -> kube::Result<http::Request<Vec<u8>>> {
-    http::Request::get(path).body(Vec::new()).map_err(kube::Error::HttpError)
+/// What kubectl asks for: aggregated discovery, or plain JSON from a server without it.
+const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+
+fn http_get(path: &str, accept: &str) -> kube::Result<http::Request<Vec<u8>>> {
+    http::Request::get(path).header(http::header::ACCEPT, accept).body(Vec::new()).map_err(kube::Error::HttpError)
+}
+
+/// The document if the server answered with aggregated discovery, `None` for the legacy format.
+fn aggregated(text: &str) -> Option<aggregated::GroupList> {
+    serde_json::from_str::<aggregated::GroupList>(text).ok().filter(|list| list.kind == "APIGroupDiscoveryList")
+}
+
+/// `apidiscovery.k8s.io/v2` (k8s-openapi has no types for it): only the fields resolution uses.
+mod aggregated {
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct GroupList {
+        #[serde(default)]
+        pub kind: String,
+        #[serde(default)]
+        pub items: Vec<Group>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Group {
+        #[serde(default)]
+        pub metadata: Name,
+        #[serde(default)]
+        pub versions: Vec<Version>,
+    }
+
+    #[derive(Deserialize, Default)]
+    pub struct Name {
+        #[serde(default)]
+        pub name: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Version {
+        pub version: String,
+        #[serde(default)]
+        pub resources: Vec<Resource>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Resource {
+        pub resource: String,
+        pub response_kind: Option<Kind>,
+        #[serde(default)]
+        pub scope: String,
+        #[serde(default)]
+        pub singular_resource: String,
+        #[serde(default)]
+        pub verbs: Vec<String>,
+        #[serde(default)]
+        pub short_names: Vec<String>,
+        #[serde(default)]
+        pub categories: Vec<String>,
+        #[serde(default)]
+        pub subresources: Vec<Subresource>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Kind {
+        #[serde(default)]
+        pub kind: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Subresource {
+        pub subresource: String,
+    }
 }
 
 #[cfg(test)]
@@ -279,6 +397,26 @@ mod tests {
         .unwrap();
         discovery.add(&other, true);
         discovery
+    }
+
+    #[test]
+    fn aggregated_discovery_resolves_like_the_legacy_documents() {
+        let recorded: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/data/discovery-apis-aggregated.json")).unwrap();
+        let list = aggregated(&recorded.to_string()).expect("recorded /apis is aggregated");
+        let mut d = Discovery::default();
+        for group in &list.items {
+            d.add_aggregated(group);
+        }
+        let deploy = d.resolve("deploy").unwrap();
+        assert_eq!(
+            (deploy.group.as_str(), deploy.version.as_str(), deploy.kind.as_str()),
+            ("apps", "v1", "Deployment")
+        );
+        assert!(deploy.namespaced && deploy.subresources.contains(&"scale".to_string()));
+        assert_eq!(d.resolve("crd").unwrap().plural, "customresourcedefinitions");
+        assert!(!d.resolve("clusterroles").unwrap().namespaced);
+        assert!(aggregated(include_str!("../tests/data/discovery-apps-v1.json")).is_none(), "legacy is not aggregated");
     }
 
     #[test]

@@ -82,8 +82,8 @@ where
             }
             Err(e) => return Err(anyhow::Error::new(e).context(format!("listing {}", what()))),
         };
-        let meta: PageMeta = serde_json::from_str(&text).with_context(|| format!("decoding a page of {}", what()))?;
-        if let Some(token) = meta.metadata.continue_token.filter(|t| !t.is_empty()) {
+        let token = continue_token(&text).with_context(|| format!("decoding a page of {}", what()))?;
+        if let Some(token) = token.filter(|t| !t.is_empty()) {
             params.continue_token = Some(token);
             next = Some(spawn_fetch(client, &path, &params));
         }
@@ -92,6 +92,20 @@ where
         on_batch(Batch { items: page.items, restarted: std::mem::take(&mut restarted) })?;
     }
     Ok(())
+}
+
+/// The page's continue token, read before the items are decoded so that the next request can
+/// start at once. The API server writes a list's own metadata before its items; reading just that
+/// saves a scan of the whole page. Any other layout falls back to the full scan.
+fn continue_token(text: &str) -> serde_json::Result<Option<String>> {
+    const KEY: &str = "\"metadata\":";
+    if let Some(pos) = text.find(KEY)
+        && !text[..pos].contains("\"items\"")
+    {
+        let mut de = serde_json::Deserializer::from_str(&text[pos + KEY.len()..]);
+        return Ok(ListMeta::deserialize(&mut de)?.continue_token);
+    }
+    Ok(serde_json::from_str::<PageMeta>(text)?.metadata.continue_token)
 }
 
 /// Lists every item of `resource` into one vector (see [`list_pages`]).
@@ -206,6 +220,17 @@ mod tests {
 
     fn names(items: &[Lean]) -> Vec<&str> {
         items.iter().map(|i| i.metadata.name.as_str()).collect()
+    }
+
+    #[test]
+    fn continue_tokens_are_read_from_the_list_metadata_whatever_the_layout() {
+        let server_order = r#"{"kind":"ReplicaSetList","apiVersion":"apps/v1","metadata":{"resourceVersion":"9","continue":"abc"},"items":[{"metadata":{"continue":"no"}}]}"#;
+        assert_eq!(continue_token(server_order).unwrap().as_deref(), Some("abc"));
+        let items_first = r#"{"items":[{"metadata":{"name":"x"}}],"metadata":{"continue":"def"}}"#;
+        assert_eq!(continue_token(items_first).unwrap().as_deref(), Some("def"));
+        let last_page = r#"{"kind":"List","metadata":{"resourceVersion":"9"},"items":[]}"#;
+        assert_eq!(continue_token(last_page).unwrap(), None);
+        assert!(continue_token(r#"{"metadata":{"continue":"#).is_err());
     }
 
     #[tokio::test]

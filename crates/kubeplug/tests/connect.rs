@@ -121,3 +121,22 @@ async fn context_flag_selects_the_user() {
     let err = namespaces(&flags(&["--context", "alice"]), &env(&server)).await.unwrap_err();
     assert!(kubeplug::error::describe(&err).message.contains(r#"User "alice""#));
 }
+
+#[tokio::test]
+async fn discovery_takes_two_requests_and_resolves_custom_resources() {
+    install_provider();
+    let server =
+        tokio::task::spawn_blocking(|| apiserver_fake::FakeServer::start_with(apiserver_fake::Options::demo()))
+            .await
+            .unwrap()
+            .unwrap();
+    server.clear_requests();
+    let connection = flags(&[]).resolve_in(&env(&server)).await.unwrap().connect().unwrap();
+    let discovery = kubeplug::discovery::Discovery::fetch(&connection.client).await.unwrap();
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths.len(), 2, "aggregated discovery: /api and /apis only, got {paths:?}");
+    let candy = discovery.resolve("cn").unwrap();
+    assert_eq!((candy.group.as_str(), candy.plural.as_str()), ("awesome.corp.com", "candies"));
+    let pods = discovery.resolve("po").unwrap();
+    assert!(pods.group.is_empty() && pods.subresources.contains(&"log".to_string()));
+}

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use kube::api::ListParams;
 use kube::core::ApiResource;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use std::collections::HashMap;
 
@@ -153,9 +154,36 @@ struct Candidate {
     raw: Option<Box<RawValue>>,
 }
 
+/// How a page's items are decoded: straight into the lean struct when only the table's fields are
+/// needed (one pass over the page), or as the server's JSON, kept for `-o json|yaml`, then lean.
+trait PageItem: DeserializeOwned {
+    fn into_candidate(self) -> anyhow::Result<Candidate>;
+}
+
+impl PageItem for LeanReplicaSet {
+    fn into_candidate(self) -> anyhow::Result<Candidate> {
+        Ok(Candidate { rs: self, raw: None })
+    }
+}
+
+impl PageItem for Box<RawValue> {
+    fn into_candidate(self) -> anyhow::Result<Candidate> {
+        let rs = serde_json::from_str(self.get()).context("decoding a ReplicaSet")?;
+        Ok(Candidate { rs, raw: Some(self) })
+    }
+}
+
 /// Lists ReplicaSets and Deployments in `scope` (concurrently) and returns the stale ReplicaSets
 /// selected by `filters`. `keep_raw` keeps the full objects of the selected ones for output.
 pub async fn find(client: &kube::Client, scope: &Scope, filters: &Filters, keep_raw: bool) -> anyhow::Result<Report> {
+    if keep_raw {
+        find_as::<Box<RawValue>>(client, scope, filters).await
+    } else {
+        find_as::<LeanReplicaSet>(client, scope, filters).await
+    }
+}
+
+async fn find_as<T: PageItem>(client: &kube::Client, scope: &Scope, filters: &Filters) -> anyhow::Result<Report> {
     let mut params = ListParams::default();
     if let Some(selector) = &filters.selector {
         params = params.labels(selector);
@@ -164,22 +192,27 @@ pub async fn find(client: &kube::Client, scope: &Scope, filters: &Filters, keep_
     // The highest revision seen per Deployment uid, over all its ReplicaSets (scaled or not).
     let mut newest: HashMap<String, u64> = HashMap::new();
     let (rs_resource, deploy_resource, all) = (replicasets(), deployments(), ListParams::default());
-    let list_rs = list_pages(client, &rs_resource, scope.namespace(), &params, |batch: Batch<Box<RawValue>>| {
+    let list_rs = list_pages(client, &rs_resource, scope.namespace(), &params, |batch: Batch<T>| {
         if batch.restarted {
             candidates.clear();
             newest.clear();
         }
-        for raw in batch.items {
-            let rs: LeanReplicaSet = serde_json::from_str(raw.get()).context("decoding a ReplicaSet")?;
-            if let Some(owner) = controller_deployment(&rs.metadata)
-                && let Some(rev) = revision(&rs.metadata)
+        for item in batch.items {
+            let candidate = item.into_candidate()?;
+            let meta = &candidate.rs.metadata;
+            if let Some(owner) = controller_deployment(meta)
+                && let Some(rev) = revision(meta)
             {
-                let max = newest.entry(owner.uid.clone()).or_default();
-                *max = (*max).max(rev);
+                match newest.get_mut(&owner.uid) {
+                    Some(max) => *max = (*max).max(rev),
+                    None => {
+                        newest.insert(owner.uid.clone(), rev);
+                    }
+                }
             }
             // A missing spec.replicas means 1, as the API server defaults it.
-            if rs.spec.replicas == Some(0) {
-                candidates.push(Candidate { rs, raw: keep_raw.then_some(raw) });
+            if candidate.rs.spec.replicas == Some(0) {
+                candidates.push(candidate);
             }
         }
         Ok(())
@@ -196,16 +229,17 @@ pub async fn find(client: &kube::Client, scope: &Scope, filters: &Filters, keep_
     Ok(Report { stale })
 }
 
+/// Turns a candidate into a report row, moving its fields (no copies: there may be many).
 fn classify(c: Candidate, by_uid: &HashMap<&str, &LeanDeployment>, newest: &HashMap<String, u64>) -> StaleReplicaSet {
-    let meta = &c.rs.metadata;
-    let owner_ref = controller_deployment(meta);
-    let deployment = owner_ref.and_then(|o| by_uid.get(o.uid.as_str()).copied());
-    let owner = match (owner_ref, deployment) {
+    let LeanReplicaSet { metadata: meta, spec } = c.rs;
+    let rev = revision(&meta);
+    let owner_ref = meta.owner_references.into_iter().find(|o| o.controller && o.kind == "Deployment");
+    let deployment = owner_ref.as_ref().and_then(|o| by_uid.get(o.uid.as_str()).copied());
+    let owner = match (&owner_ref, deployment) {
         (None, _) => OwnerStatus::None,
         (Some(_), Some(_)) => OwnerStatus::Exists,
         (Some(_), None) => OwnerStatus::Missing,
     };
-    let rev = revision(meta);
     // The ReplicaSet in use is the one at the Deployment's own revision; if the Deployment has no
     // revision yet, the newest of its ReplicaSets, to stay on the safe side.
     let current = match (deployment, rev) {
@@ -217,15 +251,15 @@ fn classify(c: Candidate, by_uid: &HashMap<&str, &LeanDeployment>, newest: &Hash
         (None, _) => false,
     };
     StaleReplicaSet {
-        namespace: meta.namespace.clone(),
-        name: meta.name.clone(),
-        uid: meta.uid.clone(),
-        resource_version: meta.resource_version.clone(),
+        namespace: meta.namespace,
+        name: meta.name,
+        uid: meta.uid,
+        resource_version: meta.resource_version,
         created: meta.creation_timestamp,
         revision: rev,
-        deployment: owner_ref.map(|o| o.name.clone()),
+        deployment: owner_ref.map(|o| o.name),
         owner,
-        images: c.rs.spec.template.spec.containers.iter().map(|c| c.image.clone()).collect(),
+        images: spec.template.spec.containers.into_iter().map(|c| c.image).collect(),
         current,
         raw: c.raw,
     }
