@@ -141,24 +141,33 @@ impl Printer {
     /// Prints the objects as a `kind: List` in JSON or YAML (the shape `kubectl get -o json` gives,
     /// so `jq '.items[]'` and `yq` work unchanged).
     pub fn list<T: Serialize>(&self, items: &[T]) -> anyhow::Result<()> {
-        let list =
-            ListDocument { api_version: "v1", items, kind: "List", metadata: ListMetadata { resource_version: "" } };
-        self.document(&list)
+        self.list_from(items.iter().map(Ok::<_, anyhow::Error>))
+    }
+
+    /// [`Self::list`] from an iterator of items made on the fly. Items are written one at a time,
+    /// so a long list never exists whole in memory, neither as values nor as text.
+    pub fn list_from<T, E>(&self, items: impl IntoIterator<Item = Result<T, E>>) -> anyhow::Result<()>
+    where
+        T: Serialize,
+        E: Into<anyhow::Error>,
+    {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        match self.format {
+            OutputFormat::Yaml => write_yaml_list(&mut out, items)?,
+            _ => write_json_list(&mut out, items)?,
+        }
+        Ok(out.flush()?)
     }
 
     /// Prints one document as JSON (4-space indent, like kubectl) or YAML, by the output format.
     pub fn document<T: Serialize>(&self, doc: &T) -> anyhow::Result<()> {
-        let text = match self.format {
+        let mut text = match self.format {
             OutputFormat::Yaml => serde_saphyr::to_string(doc)?,
-            _ => {
-                let mut buf = Vec::new();
-                let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-                let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
-                doc.serialize(&mut ser)?;
-                buf.push(b'\n');
-                String::from_utf8(buf)?
-            }
+            _ => pretty_json(doc)?,
         };
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
         Ok(write_stdout(text.as_bytes())?)
     }
 
@@ -175,19 +184,63 @@ impl Printer {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ListDocument<'a, T> {
-    api_version: &'static str,
-    items: &'a [T],
-    kind: &'static str,
-    metadata: ListMetadata,
+/// JSON with kubectl's 4-space indent.
+fn pretty_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<String> {
+    let mut buf = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    value.serialize(&mut serde_json::Serializer::with_formatter(&mut buf, formatter))?;
+    Ok(String::from_utf8(buf)?)
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ListMetadata {
-    resource_version: &'static str,
+/// Writes `text`'s lines, each but the first prefixed with `indent` (blank lines stay blank).
+fn write_indented(out: &mut impl Write, text: &str, first: &str, indent: &str) -> io::Result<()> {
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.write_all(b"\n")?;
+        }
+        if !line.is_empty() {
+            out.write_all(if i == 0 { first } else { indent }.as_bytes())?;
+            out.write_all(line.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// `{"apiVersion": "v1", "items": [...], "kind": "List", "metadata": {...}}`, laid out exactly as
+/// serde_json pretty-prints the whole document (keys in kubectl's order), item by item.
+fn write_json_list<T: Serialize, E: Into<anyhow::Error>>(
+    out: &mut impl Write,
+    items: impl IntoIterator<Item = Result<T, E>>,
+) -> anyhow::Result<()> {
+    out.write_all(b"{\n    \"apiVersion\": \"v1\",\n    \"items\": [")?;
+    let mut empty = true;
+    for item in items {
+        let text = pretty_json(&item.map_err(Into::into)?)?;
+        out.write_all(if empty { b"\n" } else { b",\n" })?;
+        write_indented(out, &text, "        ", "        ")?;
+        empty = false;
+    }
+    out.write_all(if empty { b"],\n" } else { b"\n    ],\n" })?;
+    out.write_all(b"    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}\n")?;
+    Ok(())
+}
+
+/// The same List in YAML, in kubectl's style (sequence items not indented under `items:`).
+fn write_yaml_list<T: Serialize, E: Into<anyhow::Error>>(
+    out: &mut impl Write,
+    items: impl IntoIterator<Item = Result<T, E>>,
+) -> anyhow::Result<()> {
+    out.write_all(b"apiVersion: v1\nitems:")?;
+    let mut empty = true;
+    for item in items {
+        let text = serde_saphyr::to_string(&item.map_err(Into::into)?)?;
+        out.write_all(b"\n")?;
+        write_indented(out, &text, "- ", "  ")?;
+        empty = false;
+    }
+    out.write_all(if empty { b" []\n" } else { b"\n" })?;
+    out.write_all(b"kind: List\nmetadata:\n  resourceVersion: \"\"\n")?;
+    Ok(())
 }
 
 /// Writes to stdout and flushes. A closed pipe (`| head -1`) comes back as `BrokenPipe`, which
@@ -238,38 +291,69 @@ mod tests {
         ");
     }
 
+    fn json_list(items: &[serde_json::Value]) -> String {
+        let mut out = Vec::new();
+        write_json_list(&mut out, items.iter().map(Ok::<_, anyhow::Error>)).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn yaml_list(items: &[serde_json::Value]) -> String {
+        let mut out = Vec::new();
+        write_yaml_list(&mut out, items.iter().map(Ok::<_, anyhow::Error>)).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn whole(items: &[serde_json::Value]) -> serde_json::Value {
+        serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
+    }
+
     #[test]
-    fn lists_serialize_as_kubectl_list_documents() {
+    fn lists_stream_exactly_as_the_whole_document_would_print() {
+        let items = vec![
+            serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "a", "labels": {"app": "web"}}, "spec": {"replicas": 0}}),
+            serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "b"}, "data": {"script": "line 1\nline 2\n"}}),
+        ];
+        for items in [&items[..], &items[..1], &[]] {
+            assert_eq!(json_list(items), pretty_json(&whole(items)).unwrap() + "\n");
+            let yaml = yaml_list(items);
+            let parsed: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
+            assert_eq!(parsed, whole(items), "{yaml}");
+        }
+    }
+
+    #[test]
+    fn lists_look_like_kubectl_get_output() {
         let items = vec![serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "a"}})];
-        let list = ListDocument {
-            api_version: "v1",
-            items: &items,
-            kind: "List",
-            metadata: ListMetadata { resource_version: "" },
-        };
-        insta::assert_json_snapshot!(list, @r#"
+        insta::assert_snapshot!(json_list(&items), @r#"
         {
-          "apiVersion": "v1",
-          "items": [
-            {
-              "kind": "ReplicaSet",
-              "metadata": {
-                "name": "a"
-              }
+            "apiVersion": "v1",
+            "items": [
+                {
+                    "kind": "ReplicaSet",
+                    "metadata": {
+                        "name": "a"
+                    }
+                }
+            ],
+            "kind": "List",
+            "metadata": {
+                "resourceVersion": ""
             }
-          ],
-          "kind": "List",
-          "metadata": {
-            "resourceVersion": ""
-          }
         }
         "#);
-        insta::assert_snapshot!(serde_saphyr::to_string(&list).unwrap(), @r#"
+        insta::assert_snapshot!(yaml_list(&items), @r#"
         apiVersion: v1
         items:
         - kind: ReplicaSet
           metadata:
             name: a
+        kind: List
+        metadata:
+          resourceVersion: ""
+        "#);
+        insta::assert_snapshot!(yaml_list(&[]), @r#"
+        apiVersion: v1
+        items: []
         kind: List
         metadata:
           resourceVersion: ""

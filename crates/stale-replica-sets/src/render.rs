@@ -14,7 +14,7 @@ pub fn print(printer: &Printer, scope: &Scope, report: &Report) -> anyhow::Resul
     match printer.format() {
         OutputFormat::Table | OutputFormat::Wide => Ok(printer.table(&table(report, scope, printer.is_wide()))?),
         OutputFormat::Name => Ok(printer.names(NAME_PREFIX, report.stale.iter().map(|rs| rs.name.as_str()))?),
-        OutputFormat::Json | OutputFormat::Yaml => printer.list(&objects(report)?),
+        OutputFormat::Json | OutputFormat::Yaml => printer.list_from(objects(report)),
     }
 }
 
@@ -63,17 +63,12 @@ fn owner_cell(owner: OwnerStatus) -> &'static str {
 }
 
 /// The full ReplicaSets, with `apiVersion` and `kind` set as `kubectl get -o json` sets them on
-/// list items (the server leaves them out of items).
-fn objects(report: &Report) -> anyhow::Result<Vec<Value>> {
-    report
-        .stale
-        .iter()
-        .filter_map(|rs| rs.raw.as_ref())
-        .map(|raw| {
-            let mut object: serde_json::Map<String, Value> = serde_json::from_str(raw.get())?;
-            object.insert("apiVersion".into(), "apps/v1".into());
-            object.insert("kind".into(), "ReplicaSet".into());
-            Ok(Value::Object(object))
-        })
-        .collect()
+/// list items (the server leaves them out of items); made one at a time as they are printed.
+fn objects(report: &Report) -> impl Iterator<Item = serde_json::Result<Value>> + '_ {
+    report.stale.iter().filter_map(|rs| rs.raw.as_ref()).map(|raw| {
+        let mut object: serde_json::Map<String, Value> = serde_json::from_str(raw.get())?;
+        object.insert("apiVersion".into(), "apps/v1".into());
+        object.insert("kind".into(), "ReplicaSet".into());
+        Ok(Value::Object(object))
+    })
 }
