@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn lists_stream_exactly_as_the_whole_document_would_print() {
-        let items = vec![
+        let items = [
             serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "a", "labels": {"app": "web"}}, "spec": {"replicas": 0}}),
             serde_json::json!({"kind": "ReplicaSet", "metadata": {"name": "b"}, "data": {"script": "line 1\nline 2\n"}}),
         ];
