@@ -6,8 +6,9 @@
 //! twice the CPU on big lists.
 
 use anyhow::Context as _;
+use bytes::Bytes;
 use kube::api::{DynamicObject, ListParams};
-use kube::core::{ApiResource, Request, Resource};
+use kube::core::{ApiResource, Request, Resource, Status};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -70,8 +71,8 @@ where
     let mut restarted = false;
     let mut next = Some(spawn_fetch(client, &path, &params));
     while let Some(fetch) = next.take() {
-        let text = match fetch.await.context("list task failed")? {
-            Ok(text) => text,
+        let body = match fetch.await.context("list task failed")? {
+            Ok(body) => body,
             Err(kube::Error::Api(status)) if status.code == 410 && restarts < MAX_RESTARTS => {
                 // The continue token outlived etcd's compaction window: start again.
                 restarts += 1;
@@ -82,13 +83,14 @@ where
             }
             Err(e) => return Err(anyhow::Error::new(e).context(format!("listing {}", what()))),
         };
-        let token = continue_token(&text).with_context(|| format!("decoding a page of {}", what()))?;
+        let text = std::str::from_utf8(&body).with_context(|| format!("decoding a page of {}", what()))?;
+        let token = continue_token(text).with_context(|| format!("decoding a page of {}", what()))?;
         if let Some(token) = token.filter(|t| !t.is_empty()) {
             params.continue_token = Some(token);
             next = Some(spawn_fetch(client, &path, &params));
         }
-        let page: Page<T> = serde_json::from_str(&text).with_context(|| format!("decoding a page of {}", what()))?;
-        drop(text);
+        let page: Page<T> = serde_json::from_str(text).with_context(|| format!("decoding a page of {}", what()))?;
+        drop(body);
         on_batch(Batch { items: page.items, restarted: std::mem::take(&mut restarted) })?;
     }
     Ok(())
@@ -141,19 +143,32 @@ pub fn group_resource(resource: &ApiResource) -> String {
     if resource.group.is_empty() { resource.plural.clone() } else { format!("{}.{}", resource.plural, resource.group) }
 }
 
-fn spawn_fetch(
-    client: &kube::Client,
-    path: &str,
-    params: &ListParams,
-) -> tokio::task::JoinHandle<kube::Result<String>> {
+fn spawn_fetch(client: &kube::Client, path: &str, params: &ListParams) -> tokio::task::JoinHandle<kube::Result<Bytes>> {
     let (client, path, params) = (client.clone(), path.to_string(), params.clone());
     tokio::spawn(async move {
         with_retry(|| async {
             let request = Request::new(&path).list(&params).map_err(kube::Error::BuildRequest)?;
-            client.request_text(request).await
+            get_bytes(&client, request).await
         })
         .await
     })
+}
+
+/// Sends `request` and returns the body as it arrived; an error status becomes
+/// `kube::Error::Api`, as kube's own helpers make it. Unlike `Client::request_text`, the page is
+/// not copied into a `String`: pages are big, and two are in flight.
+async fn get_bytes(client: &kube::Client, request: http::Request<Vec<u8>>) -> kube::Result<Bytes> {
+    let response = client.send(request.map(kube::client::Body::from)).await?;
+    let code = response.status();
+    let body = response.into_body().collect_bytes().await?;
+    if code.is_client_error() || code.is_server_error() {
+        let status = serde_json::from_slice::<Status>(&body).unwrap_or_else(|_| {
+            Status::failure(String::from_utf8_lossy(&body).trim(), "Failed to parse error data")
+                .with_code(code.as_u16())
+        });
+        return Err(kube::Error::Api(Box::new(status)));
+    }
+    Ok(body)
 }
 
 #[cfg(test)]

@@ -29,7 +29,10 @@ where
         Ok(args) => args,
         Err(e) => return usage_error(e),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // `run` is driven on this thread (decoding pages as they come); one worker thread runs the
+    // spawned requests, so the next page downloads while this one decodes. More workers would
+    // not add overlap here, only one more malloc arena (a few MB of peak memory).
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             messages::error(format!("cannot start the async runtime: {e}"), None);

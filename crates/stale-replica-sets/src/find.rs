@@ -46,6 +46,8 @@ pub struct StaleReplicaSet {
     pub revision: Option<u64>,
     /// The owning Deployment's name, if any.
     pub deployment: Option<String>,
+    /// The owning Deployment's uid, if any.
+    pub deployment_uid: Option<String>,
     /// Whether that Deployment exists.
     pub owner: OwnerStatus,
     /// Container images of its pod template.
@@ -148,47 +150,57 @@ fn deployments() -> ApiResource {
     ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&())
 }
 
-/// A candidate: zero replicas, decoded, waiting for the Deployments to decide if it is current.
-struct Candidate {
-    rs: LeanReplicaSet,
-    raw: Option<Box<RawValue>>,
+/// What to keep of each ReplicaSet beyond the table's columns.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fields {
+    /// The server's full object, for `-o json|yaml`.
+    pub raw: bool,
+    /// Container images, for `-o wide`.
+    pub images: bool,
 }
 
 /// How a page's items are decoded: straight into the lean struct when only the table's fields are
 /// needed (one pass over the page), or as the server's JSON, kept for `-o json|yaml`, then lean.
 trait PageItem: DeserializeOwned {
-    fn into_candidate(self) -> anyhow::Result<Candidate>;
+    fn decode(self) -> anyhow::Result<(LeanReplicaSet, Option<Box<RawValue>>)>;
 }
 
 impl PageItem for LeanReplicaSet {
-    fn into_candidate(self) -> anyhow::Result<Candidate> {
-        Ok(Candidate { rs: self, raw: None })
+    fn decode(self) -> anyhow::Result<(LeanReplicaSet, Option<Box<RawValue>>)> {
+        Ok((self, None))
     }
 }
 
 impl PageItem for Box<RawValue> {
-    fn into_candidate(self) -> anyhow::Result<Candidate> {
+    fn decode(self) -> anyhow::Result<(LeanReplicaSet, Option<Box<RawValue>>)> {
         let rs = serde_json::from_str(self.get()).context("decoding a ReplicaSet")?;
-        Ok(Candidate { rs, raw: Some(self) })
+        Ok((rs, Some(self)))
     }
 }
 
 /// Lists ReplicaSets and Deployments in `scope` (concurrently) and returns the stale ReplicaSets
-/// selected by `filters`. `keep_raw` keeps the full objects of the selected ones for output.
-pub async fn find(client: &kube::Client, scope: &Scope, filters: &Filters, keep_raw: bool) -> anyhow::Result<Report> {
-    if keep_raw {
-        find_as::<Box<RawValue>>(client, scope, filters).await
+/// selected by `filters`, with the extra `fields` the output needs.
+pub async fn find(client: &kube::Client, scope: &Scope, filters: &Filters, fields: Fields) -> anyhow::Result<Report> {
+    if fields.raw {
+        find_as::<Box<RawValue>>(client, scope, filters, fields).await
     } else {
-        find_as::<LeanReplicaSet>(client, scope, filters).await
+        find_as::<LeanReplicaSet>(client, scope, filters, fields).await
     }
 }
 
-async fn find_as<T: PageItem>(client: &kube::Client, scope: &Scope, filters: &Filters) -> anyhow::Result<Report> {
+async fn find_as<T: PageItem>(
+    client: &kube::Client,
+    scope: &Scope,
+    filters: &Filters,
+    fields: Fields,
+) -> anyhow::Result<Report> {
     let mut params = ListParams::default();
     if let Some(selector) = &filters.selector {
         params = params.labels(selector);
     }
-    let mut candidates: Vec<Candidate> = Vec::new();
+    // Zero-replica ReplicaSets as compact rows, made as each page arrives (a page is freed before
+    // the next is decoded); who owns them is settled once the Deployments are known.
+    let mut candidates: Vec<StaleReplicaSet> = Vec::new();
     // The highest revision seen per Deployment uid, over all its ReplicaSets (scaled or not).
     let mut newest: HashMap<String, u64> = HashMap::new();
     let (rs_resource, deploy_resource, all) = (replicasets(), deployments(), ListParams::default());
@@ -198,10 +210,9 @@ async fn find_as<T: PageItem>(client: &kube::Client, scope: &Scope, filters: &Fi
             newest.clear();
         }
         for item in batch.items {
-            let candidate = item.into_candidate()?;
-            let meta = &candidate.rs.metadata;
-            if let Some(owner) = controller_deployment(meta)
-                && let Some(rev) = revision(meta)
+            let (rs, raw) = item.decode()?;
+            if let Some(owner) = controller_deployment(&rs.metadata)
+                && let Some(rev) = revision(&rs.metadata)
             {
                 match newest.get_mut(&owner.uid) {
                     Some(max) => *max = (*max).max(rev),
@@ -211,8 +222,8 @@ async fn find_as<T: PageItem>(client: &kube::Client, scope: &Scope, filters: &Fi
                 }
             }
             // A missing spec.replicas means 1, as the API server defaults it.
-            if candidate.rs.spec.replicas == Some(0) {
-                candidates.push(candidate);
+            if rs.spec.replicas == Some(0) {
+                candidates.push(row(rs, raw, fields));
             }
         }
         Ok(())
@@ -223,32 +234,25 @@ async fn find_as<T: PageItem>(client: &kube::Client, scope: &Scope, filters: &Fi
     let deployments = deployments.map_err(|e| forbidden_hint(e, scope))?;
 
     let by_uid: HashMap<&str, &LeanDeployment> = deployments.iter().map(|d| (d.metadata.uid.as_str(), d)).collect();
-    let mut stale: Vec<StaleReplicaSet> =
-        candidates.into_iter().map(|c| classify(c, &by_uid, &newest)).filter(|rs| selected(rs, filters)).collect();
-    apply_keep(&mut stale, filters.keep);
-    Ok(Report { stale })
+    for rs in &mut candidates {
+        settle_owner(rs, &by_uid, &newest);
+    }
+    candidates.retain(|rs| selected(rs, filters));
+    apply_keep(&mut candidates, filters.keep);
+    Ok(Report { stale: candidates })
 }
 
-/// Turns a candidate into a report row, moving its fields (no copies: there may be many).
-fn classify(c: Candidate, by_uid: &HashMap<&str, &LeanDeployment>, newest: &HashMap<String, u64>) -> StaleReplicaSet {
-    let LeanReplicaSet { metadata: meta, spec } = c.rs;
-    let rev = revision(&meta);
-    let owner_ref = meta.owner_references.into_iter().find(|o| o.controller && o.kind == "Deployment");
-    let deployment = owner_ref.as_ref().and_then(|o| by_uid.get(o.uid.as_str()).copied());
-    let owner = match (&owner_ref, deployment) {
-        (None, _) => OwnerStatus::None,
-        (Some(_), Some(_)) => OwnerStatus::Exists,
-        (Some(_), None) => OwnerStatus::Missing,
-    };
-    // The ReplicaSet in use is the one at the Deployment's own revision; if the Deployment has no
-    // revision yet, the newest of its ReplicaSets, to stay on the safe side.
-    let current = match (deployment, rev) {
-        (Some(d), Some(rev)) => {
-            let in_use = revision(&d.metadata).or_else(|| newest.get(&d.metadata.uid).copied());
-            in_use == Some(rev)
-        }
-        (Some(_), None) => true,
-        (None, _) => false,
+/// The report row of a zero-replica ReplicaSet, its fields moved (there may be many); owner
+/// status and currency are settled later by [`settle_owner`].
+fn row(rs: LeanReplicaSet, raw: Option<Box<RawValue>>, fields: Fields) -> StaleReplicaSet {
+    let LeanReplicaSet { metadata: meta, spec } = rs;
+    let revision = revision(&meta);
+    let owner = meta.owner_references.into_iter().find(|o| o.controller && o.kind == "Deployment");
+    let images =
+        if fields.images { spec.template.spec.containers.into_iter().map(|c| c.image).collect() } else { Vec::new() };
+    let (deployment, deployment_uid) = match owner {
+        Some(o) => (Some(o.name), Some(o.uid)),
+        None => (None, None),
     };
     StaleReplicaSet {
         namespace: meta.namespace,
@@ -256,13 +260,32 @@ fn classify(c: Candidate, by_uid: &HashMap<&str, &LeanDeployment>, newest: &Hash
         uid: meta.uid,
         resource_version: meta.resource_version,
         created: meta.creation_timestamp,
-        revision: rev,
-        deployment: owner_ref.map(|o| o.name),
-        owner,
-        images: spec.template.spec.containers.into_iter().map(|c| c.image).collect(),
-        current,
-        raw: c.raw,
+        revision,
+        deployment,
+        deployment_uid,
+        owner: OwnerStatus::None,
+        images,
+        current: false,
+        raw,
     }
+}
+
+/// Whether the owning Deployment exists, and whether this is the ReplicaSet it currently uses.
+fn settle_owner(rs: &mut StaleReplicaSet, by_uid: &HashMap<&str, &LeanDeployment>, newest: &HashMap<String, u64>) {
+    let Some(uid) = &rs.deployment_uid else {
+        rs.owner = OwnerStatus::None;
+        return;
+    };
+    let Some(deployment) = by_uid.get(uid.as_str()) else {
+        rs.owner = OwnerStatus::Missing;
+        return;
+    };
+    rs.owner = OwnerStatus::Exists;
+    // The ReplicaSet in use is the one at the Deployment's own revision; if the Deployment has no
+    // revision yet, the newest of its ReplicaSets; one without a revision is taken as in use, to
+    // stay on the safe side.
+    let in_use = revision(&deployment.metadata).or_else(|| newest.get(uid).copied());
+    rs.current = rs.revision.is_none() || in_use == rs.revision;
 }
 
 fn selected(rs: &StaleReplicaSet, filters: &Filters) -> bool {
@@ -348,6 +371,7 @@ mod tests {
             created: None,
             revision: Some(revision),
             deployment: deployment.map(Into::into),
+            deployment_uid: deployment.map(|d| format!("uid-{d}")),
             owner: OwnerStatus::Exists,
             images: vec![],
             current: false,

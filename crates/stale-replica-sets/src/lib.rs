@@ -20,14 +20,14 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let connection = args.connection.connect().await?;
     let scope = plan.scope(&connection.namespace);
     let printer = Printer::new(&args.output);
-    let report = find::find(&connection.client, &scope, &plan.filters, plan.keep_raw(&printer)).await?;
+    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(&printer)).await?;
 
     if report.stale.is_empty() {
         kubeplug::messages::info(scope.nothing_found());
         return Ok(Outcome::Success);
     }
     match &plan.action {
-        plan::Action::Show => render::print(&printer, &scope, &report)?,
+        plan::Action::Show => render::print(&printer, &scope, report)?,
         plan::Action::Delete(mode) => {
             let summary = delete::delete(&connection.client, &report, mode, plan.concurrency).await?;
             if summary.failed > 0 {

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use crate::cli::{Args, DryRun};
+use crate::find::Fields;
 use kubeplug::{OutputFormat, Printer};
 
 /// Which ReplicaSets to keep in the report.
@@ -146,9 +147,13 @@ impl Plan {
         if self.all_namespaces { Scope::All } else { Scope::Namespace(namespace.to_string()) }
     }
 
-    /// Whether the full API objects must be kept for output (`-o json|yaml`); otherwise only the
-    /// few fields the table needs are decoded.
-    pub fn keep_raw(&self, printer: &Printer) -> bool {
-        self.action == Action::Show && matches!(printer.format(), OutputFormat::Json | OutputFormat::Yaml)
+    /// What the output needs beyond the table's columns: the full API objects for `-o json|yaml`,
+    /// images for `-o wide`. Nothing else is kept.
+    pub fn fields(&self, printer: &Printer) -> Fields {
+        let showing = self.action == Action::Show;
+        Fields {
+            raw: showing && matches!(printer.format(), OutputFormat::Json | OutputFormat::Yaml),
+            images: showing && printer.is_wide(),
+        }
     }
 }

@@ -9,17 +9,17 @@ use crate::plan::Scope;
 /// The `-o name` prefix, as `kubectl get rs -o name` prints it.
 pub const NAME_PREFIX: &str = "replicaset.apps";
 
-/// Prints the report in the printer's format.
-pub fn print(printer: &Printer, scope: &Scope, report: &Report) -> anyhow::Result<()> {
+/// Prints the report in the printer's format (consuming it: its strings move into the table).
+pub fn print(printer: &Printer, scope: &Scope, report: Report) -> anyhow::Result<()> {
     match printer.format() {
         OutputFormat::Table | OutputFormat::Wide => Ok(printer.table(&table(report, scope, printer.is_wide()))?),
         OutputFormat::Name => Ok(printer.names(NAME_PREFIX, report.stale.iter().map(|rs| rs.name.as_str()))?),
-        OutputFormat::Json | OutputFormat::Yaml => printer.list_from(objects(report)),
+        OutputFormat::Json | OutputFormat::Yaml => printer.list_from(objects(&report)),
     }
 }
 
 /// The table: NAMESPACE (with -A), NAME, DEPLOYMENT, REVISION, AGE; wide adds IMAGES, OWNER STATUS.
-pub fn table(report: &Report, scope: &Scope, wide: bool) -> Table {
+pub fn table(report: Report, scope: &Scope, wide: bool) -> Table {
     let all = *scope == Scope::All;
     let mut headers = Vec::new();
     if all {
@@ -30,14 +30,15 @@ pub fn table(report: &Report, scope: &Scope, wide: bool) -> Table {
         headers.extend(["images", "owner status"]);
     }
     let mut table = Table::new(headers);
-    for rs in &report.stale {
+    for rs in report.stale {
         let mut row = Vec::new();
+        let revision = revision_cell(&rs);
         if all {
-            row.push(rs.namespace.clone());
+            row.push(rs.namespace);
         }
-        row.push(rs.name.clone());
-        row.push(rs.deployment.clone().unwrap_or_else(|| "<none>".into()));
-        row.push(revision_cell(rs));
+        row.push(rs.name);
+        row.push(rs.deployment.unwrap_or_else(|| "<none>".into()));
+        row.push(revision);
         row.push(kubeplug::age::age_of_timestamp(rs.created));
         if wide {
             row.push(if rs.images.is_empty() { "<none>".into() } else { rs.images.join(",") });
