@@ -107,7 +107,7 @@ fn root_cause(err: &anyhow::Error) -> Option<Described> {
     let text = chain.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(": ");
     // The full chain, for bug reports; never printed unless asked for.
     if std::env::var_os("KUBEPLUG_DEBUG").is_some() {
-        eprintln!("debug: {text}");
+        crate::messages::info(format!("debug: {text}"));
     }
     let io_kind = chain.iter().find_map(|e| e.downcast_ref::<io::Error>()).map(io::Error::kind);
     let lower = text.to_lowercase();
