@@ -51,6 +51,33 @@ pub const DEMO_MANIFESTS: &[(&str, &str)] = &[
     ("60-extensions.yaml", include_str!("../demo/60-extensions.yaml")),
 ];
 
+/// What the recorded reference cluster (`reference/cases/`, users as in its README) grants beyond
+/// the default policy: in namespace `team-a`, alice may get/list/watch pods and deployments and
+/// create deployments. Tests that compare with the recordings seed it.
+pub const RECORDED_RBAC: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: team-a}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: alice-dev, namespace: team-a}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch]
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [get, list, watch, create]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-dev, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: alice-dev}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
+"#;
+
 /// How to start a server.
 #[derive(Debug, Clone, Default)]
 pub struct Options {

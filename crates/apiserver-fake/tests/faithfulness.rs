@@ -49,31 +49,10 @@ metadata: {name: ref}
 apiVersion: v1
 kind: Namespace
 metadata: {name: demo}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: team-a}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: alice-dev, namespace: team-a}
-rules:
-- apiGroups: [""]
-  resources: [pods]
-  verbs: [get, list, watch]
-- apiGroups: [apps]
-  resources: [deployments]
-  verbs: [get, list, watch, create]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: alice-dev, namespace: team-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: alice-dev}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
 "#,
         )
         .unwrap();
+    server.apply(apiserver_fake::RECORDED_RBAC).unwrap();
     let mut objects = Vec::new();
     for file in ["list-rs-page1", "list-rs-page2", "list-rs-page3-last", "list-rs-all-namespaces-limit"] {
         let case = load(&cases.join(format!("{file}.json")));

@@ -11,12 +11,9 @@ use apiserver_fake::{FakeServer, Options, testing};
 /// The plugin binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_kubectl-can_i_batch");
 
-/// RBAC objects the tests rely on (users admin/alice/bob come with the fake; alice is in `devs`).
+/// RBAC objects the tests rely on, on top of [`apiserver_fake::RECORDED_RBAC`] (namespace team-a,
+/// alice's Role there); users admin/alice/bob come with the fake, alice is in `devs`.
 pub const RBAC: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: team-a}
----
 apiVersion: v1
 kind: Namespace
 metadata: {name: team-b}
@@ -28,24 +25,6 @@ metadata: {name: ci}
 apiVersion: v1
 kind: Namespace
 metadata: {name: ops}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: alice-dev, namespace: team-a}
-rules:
-- apiGroups: [""]
-  resources: [pods]
-  verbs: [get, list, watch]
-- apiGroups: [apps]
-  resources: [deployments]
-  verbs: [get, list, watch, create]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: alice-dev, namespace: team-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: alice-dev}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
@@ -175,8 +154,11 @@ subjects:
 
 /// A fake server holding [`RBAC`].
 pub fn server() -> FakeServer {
-    FakeServer::start_with(Options { seed_yaml: vec![RBAC.to_string()], ..Default::default() })
-        .expect("the fake API server starts")
+    FakeServer::start_with(Options {
+        seed_yaml: vec![apiserver_fake::RECORDED_RBAC.to_string(), RBAC.to_string()],
+        ..Default::default()
+    })
+    .expect("the fake API server starts")
 }
 
 /// The plugin, pointed at the server (current context: admin).
