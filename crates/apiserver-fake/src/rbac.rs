@@ -566,27 +566,9 @@ fn aggregate_errors(errors: &[String]) -> String {
 mod tests {
     use super::*;
 
-    /// alice's grants in the recorded cluster (k8s-reference/README.md), plus objects that
-    /// exercise every rule feature, on top of the bootstrap policy.
+    /// Objects that exercise every rule feature, on top of the bootstrap policy and alice's
+    /// grants in the recorded cluster (`crate::RECORDED_RBAC`).
     const FIXTURE: &str = r#"
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: alice-dev, namespace: team-a}
-rules:
-- apiGroups: [""]
-  resources: [pods]
-  verbs: [get, list, watch]
-- apiGroups: [apps]
-  resources: [deployments]
-  verbs: [get, list, watch, create]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: alice-dev, namespace: team-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: alice-dev}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
----
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: features}
@@ -743,6 +725,8 @@ subjects:
     fn cluster() -> &'static RbacObjects {
         static CLUSTER: std::sync::LazyLock<RbacObjects> = std::sync::LazyLock::new(|| {
             let mut values = docs(bootstrap_policy_yaml());
+            // Order matters: it decides which binding an allow reason names.
+            values.extend(docs(crate::RECORDED_RBAC));
             values.extend(docs(FIXTURE));
             RbacObjects::from_values(&values)
         });
