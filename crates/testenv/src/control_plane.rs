@@ -18,6 +18,8 @@ use crate::pki;
 /// A running kube-apiserver (with its etcd) and the kubeconfig of its users.
 pub struct ControlPlane {
     url: String,
+    ca_pem: String,
+    etcd_url: String,
     kubeconfig: PathBuf,
     dir: PathBuf,
     /// Held, never written after start: when the test binary ends, however it ends, the pipe
@@ -38,6 +40,16 @@ impl ControlPlane {
     /// `https://127.0.0.1:<port>`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// PEM of the CA that signed the serving certificate.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// etcd's client URL, for what only etcd can do (compacting, so continue tokens expire).
+    pub fn etcd_url(&self) -> &str {
+        &self.etcd_url
     }
 
     /// The control plane's temp dir (PKI, tokens, logs, etcd data), removed when it stops.
@@ -122,7 +134,14 @@ impl ControlPlane {
         let url = format!("https://127.0.0.1:{api_port}");
         let kubeconfig = dir.join("kubeconfig");
         std::fs::write(&kubeconfig, apiserver_fake::kubeconfig::render("envtest", &url, &pki.ca_pem))?;
-        let plane = ControlPlane { url, kubeconfig, dir: dir.clone(), reaper: Mutex::new(reaper) };
+        let plane = ControlPlane {
+            url,
+            ca_pem: pki.ca_pem,
+            etcd_url,
+            kubeconfig,
+            dir: dir.clone(),
+            reaper: Mutex::new(reaper),
+        };
         plane.wait_ready(&[("etcd", etcd), ("kube-apiserver", apiserver)])?;
 
         if controllers == Controllers::All {

@@ -42,6 +42,9 @@ pub enum Backend {
 pub struct Env {
     backend: Backend,
     kubeconfig: PathBuf,
+    /// URL and CA of the server, for raw requests; None for a cluster of the user's.
+    endpoint: Option<(String, String)>,
+    plane: Option<&'static ControlPlane>,
     suffix: String,
     home: tempfile::TempDir,
     fake: Option<FakeServer>,
@@ -53,23 +56,37 @@ impl Env {
         match backend {
             Backend::Fake => {
                 let fake = FakeServer::start().expect("apiserver-fake starts");
-                Env::with(backend, fake.kubeconfig().to_path_buf(), Some(fake))
+                let mut env = Env::with(backend, fake.kubeconfig().to_path_buf(), None);
+                env.endpoint = Some((fake.url().to_string(), fake.ca_pem().to_string()));
+                env.fake = Some(fake);
+                env
             }
-            Backend::Real => Env::with(backend, real_kubeconfig(Controllers::None), None),
+            Backend::Real => Env::real(Controllers::None),
         }
     }
 
     /// The shared real control plane with kube-controller-manager running: Deployments roll
     /// out, ReplicaSets are made by the controller, garbage is collected.
     pub fn with_controllers() -> Env {
-        Env::with(Backend::Real, real_kubeconfig(Controllers::All), None)
+        Env::real(Controllers::All)
     }
 
-    fn with(backend: Backend, kubeconfig: PathBuf, fake: Option<FakeServer>) -> Env {
+    fn real(controllers: Controllers) -> Env {
+        match real_server(controllers) {
+            Ok(plane) => {
+                let mut env = Env::with(Backend::Real, plane.kubeconfig().to_path_buf(), Some(plane));
+                env.endpoint = Some((plane.url().to_string(), plane.ca_pem().to_string()));
+                env
+            }
+            Err(kubeconfig) => Env::with(Backend::Real, kubeconfig.clone(), None),
+        }
+    }
+
+    fn with(backend: Backend, kubeconfig: PathBuf, plane: Option<&'static ControlPlane>) -> Env {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let suffix = format!("{:x}{}", std::process::id() & 0xfff, NEXT.fetch_add(1, Ordering::Relaxed));
         let home = tempfile::Builder::new().prefix("kubeplug-test-home-").tempdir().expect("a temp HOME");
-        Env { backend, kubeconfig, suffix, home, fake }
+        Env { backend, kubeconfig, endpoint: None, plane, suffix, home, fake: None }
     }
 
     /// Which server this is.
@@ -85,6 +102,27 @@ impl Env {
     /// The fake server, for what only it can do (fault injection, request records).
     pub fn fake(&self) -> Option<&FakeServer> {
         self.fake.as_ref()
+    }
+
+    /// The envtest control plane behind a real backend (None for the fake or a user's cluster).
+    pub fn control_plane(&self) -> Option<&'static ControlPlane> {
+        self.plane
+    }
+
+    /// Sends one raw request as `user` (`admin`, `alice`, `bob`; None: anonymous; any other
+    /// name: a token no one has), for tests that compare the servers' answers byte for byte.
+    pub fn request(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> apiserver_fake::testing::RawResponse {
+        let (url, ca) = self.endpoint.as_ref().expect("raw requests need the fake or the envtest control plane");
+        let token = user.map(|u| apiserver_fake::authn::token_of(u).unwrap_or("not-a-token"));
+        apiserver_fake::testing::send(url, ca, token, method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e:#}"))
     }
 
     /// `base` made unique to this test: use it for every name a shared server could collide on.
@@ -160,14 +198,14 @@ impl Env {
     }
 }
 
-/// The kubeconfig of the shared real server: `KUBEPLUG_TEST_KUBECONFIG`'s cluster, or the control
-/// plane started (once per test binary) from `KUBEBUILDER_ASSETS`.
-fn real_kubeconfig(controllers: Controllers) -> PathBuf {
+/// The shared real server: the control plane started (once per test binary) from
+/// `KUBEBUILDER_ASSETS`, or `Err` with the kubeconfig of `KUBEPLUG_TEST_KUBECONFIG`'s cluster.
+fn real_server(controllers: Controllers) -> Result<&'static ControlPlane, &'static PathBuf> {
     static EXTERNAL: OnceLock<PathBuf> = OnceLock::new();
     static PLAIN: OnceLock<ControlPlane> = OnceLock::new();
     static CONTROLLED: OnceLock<ControlPlane> = OnceLock::new();
     if let Some(path) = std::env::var_os("KUBEPLUG_TEST_KUBECONFIG").filter(|v| !v.is_empty()) {
-        return EXTERNAL.get_or_init(|| external_kubeconfig(Path::new(&path))).clone();
+        return Err(EXTERNAL.get_or_init(|| external_kubeconfig(Path::new(&path))));
     }
     let assets = std::env::var_os("KUBEBUILDER_ASSETS")
         .filter(|v| !v.is_empty())
@@ -176,13 +214,11 @@ fn real_kubeconfig(controllers: Controllers) -> PathBuf {
         Controllers::None => &PLAIN,
         Controllers::All => &CONTROLLED,
     };
-    cell.get_or_init(|| {
+    Ok(cell.get_or_init(|| {
         ControlPlane::start(Path::new(&assets), controllers).unwrap_or_else(|e| {
             panic!("starting the envtest control plane from {}: {e:#}", Path::new(&assets).display())
         })
-    })
-    .kubeconfig()
-    .to_path_buf()
+    }))
 }
 
 /// For a cluster of the user's: its current context as `admin`, and `alice` (group `devs`) and
