@@ -451,6 +451,16 @@ impl Store {
     }
 }
 
+/// Whether a CRD's conversion webhook has a caBundle that holds no PEM certificate.
+fn has_invalid_ca_bundle(crd: &Value) -> bool {
+    use base64::Engine as _;
+    let Some(bundle) = crd["spec"]["conversion"]["webhook"]["clientConfig"]["caBundle"].as_str() else {
+        return false;
+    };
+    let pem = base64::engine::general_purpose::STANDARD.decode(bundle).unwrap_or_default();
+    !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----")
+}
+
 /// Fields the real server or its controllers fill in that clients rely on.
 pub fn apply_defaults(rt: &ResourceType, value: &mut Value) {
     if rt.group == "apiextensions.k8s.io"
@@ -466,12 +476,19 @@ pub fn apply_defaults(rt: &ResourceType, value: &mut Value) {
             .collect();
         // Established when it was created (seeded CRDs carry an old creationTimestamp).
         let now = value["metadata"]["creationTimestamp"].as_str().map(String::from).unwrap_or_else(now_timestamp);
+        // The real server will not establish a CRD whose conversion webhook it could not call.
+        let established = if has_invalid_ca_bundle(value) {
+            json!({"type": "Established", "status": "False", "lastTransitionTime": now,
+                   "reason": "InvalidCABundle", "message": "The conversion webhook CABundle is invalid"})
+        } else {
+            json!({"type": "Established", "status": "True", "lastTransitionTime": now,
+                   "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"})
+        };
         value["status"] = json!({
             "conditions": [
                 {"type": "NamesAccepted", "status": "True", "lastTransitionTime": now,
                  "reason": "NoConflicts", "message": "no conflicts found"},
-                {"type": "Established", "status": "True", "lastTransitionTime": now,
-                 "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"}
+                established
             ],
             "acceptedNames": value["spec"]["names"].clone(),
             "storedVersions": storage,

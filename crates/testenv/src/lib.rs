@@ -193,8 +193,14 @@ impl Env {
             .stderr(Stdio::piped())
             .spawn()
             .expect("kubectl starts");
-        child.stdin.take().expect("piped").write_all(input.as_bytes()).expect("writing to kubectl");
-        child.wait_with_output().expect("kubectl runs")
+        // Written from a thread: kubectl prints while it still reads, and a full stdout pipe
+        // would block it while this side blocks on a full stdin pipe.
+        let mut stdin = child.stdin.take().expect("piped");
+        let input = input.to_string();
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+        let out = child.wait_with_output().expect("kubectl runs");
+        writer.join().expect("the writer thread").expect("writing to kubectl");
+        out
     }
 }
 
