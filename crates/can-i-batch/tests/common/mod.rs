@@ -209,30 +209,16 @@ pub fn world(env: &Env) -> World<'_> {
         .collect();
     assert_eq!(recorded.len(), 2, "RECORDED_RBAC: the Role alice-dev and its RoleBinding");
     assert!(recorded.iter().all(|doc| doc.contains("TEAM_A")), "{recorded:?}");
-    let manifests = format!("{}\n---\n{RBAC}", recorded.join("\n---\n"));
-    let manifests = [
-        ("TEAM_A", &team_a),
-        ("TEAM_B", &team_b),
-        ("CI", &ci),
-        ("OPS", &ops),
-        ("ALICE", &alice),
-        ("BOB", &bob),
-        ("DEVS", &devs),
-        ("AUDITORS", &auditors),
-        ("-SUFFIX", &suffix),
-    ]
-    .iter()
-    .fold(manifests, |text, (from, to)| text.replace(from, to));
-    env.create(&manifests);
-
     let dir = tempfile::Builder::new().prefix("can-i-batch-test-").tempdir().expect("a temp dir");
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(&kubeconfig, own_kubeconfig(env, &alice, &devs, &bob).to_string()).expect("writing the kubeconfig");
+    let w = World { env, team_a, team_b, ci, ops, alice, bob, devs, auditors, kubeconfig, _dir: dir };
+    env.create(&w.fill(&format!("{}\n---\n{RBAC}", recorded.join("\n---\n"))).replace("-SUFFIX", &suffix));
     if let Some(fake) = env.fake() {
         // Fake-only assertions count the plugin's requests, not the seeding's.
         fake.clear_requests();
     }
-    World { env, team_a, team_b, ci, ops, alice, bob, devs, auditors, kubeconfig, _dir: dir }
+    w
 }
 
 /// The server's kubeconfig with the users `alice` and `bob` replaced by the admin impersonating
