@@ -91,12 +91,23 @@ pub struct Options {
     pub kubeconfig_path: Option<PathBuf>,
     /// Leave out the default RBAC policy (then only system:masters may do anything).
     pub without_bootstrap_policy: bool,
+    /// Aggregate ClusterRoles as kube-controller-manager's clusterrole-aggregation controller
+    /// does (the roles with an `aggregationRule`, the bootstrap admin, edit and view among them,
+    /// get the rules of the roles their selectors match). Off by default, like a control plane
+    /// without a controller manager (the suite's real server): there an aggregated role has only
+    /// the rules stored in it, and admin, edit and view grant nothing.
+    pub cluster_role_aggregation: bool,
 }
 
 impl Options {
-    /// Options that load the repository's demo data set.
+    /// Options that load the repository's demo data set, on a cluster whose controllers run
+    /// (ClusterRoles aggregate, as on a user's cluster).
     pub fn demo() -> Options {
-        Options { seed_yaml: DEMO_MANIFESTS.iter().map(|(_, text)| text.to_string()).collect(), ..Default::default() }
+        Options {
+            seed_yaml: DEMO_MANIFESTS.iter().map(|(_, text)| text.to_string()).collect(),
+            cluster_role_aggregation: true,
+            ..Default::default()
+        }
     }
 }
 
@@ -119,6 +130,7 @@ impl FakeServer {
     /// Starts a server with seed data and options.
     pub fn start_with(options: Options) -> anyhow::Result<FakeServer> {
         let cluster = Cluster::new();
+        cluster.store_mut().set_aggregation(options.cluster_role_aggregation);
         if !options.without_bootstrap_policy {
             cluster.apply(rbac::bootstrap_policy_yaml()).context("loading the bootstrap RBAC policy")?;
         }

@@ -134,6 +134,11 @@ pub struct RbacObjects {
     pub role_bindings: Vec<RoleBinding>,
     /// ClusterRoleBindings.
     pub cluster_role_bindings: Vec<ClusterRoleBinding>,
+    /// Whether the clusterrole-aggregation controller (kube-controller-manager) runs: then an
+    /// aggregated ClusterRole has the rules of the roles its selectors match. Without it (a bare
+    /// control plane, like envtest's) an aggregated role has only the rules stored in it, so the
+    /// bootstrap admin, edit and view grant nothing.
+    pub aggregation: bool,
 }
 
 impl RbacObjects {
@@ -425,9 +430,10 @@ fn role_ref_rules<'a>(
     }
 }
 
-/// A ClusterRole's effective rules. For an aggregated role this is what the aggregation
-/// controller would store: the rules of every other ClusterRole its selectors match, selector
-/// by selector, roles sorted by name, duplicates dropped. `visiting` guards against cycles.
+/// A ClusterRole's effective rules. For an aggregated role, when the aggregation controller runs
+/// ([`RbacObjects::aggregation`]), this is what it would store: the rules of every other
+/// ClusterRole its selectors match, selector by selector, roles sorted by name, duplicates
+/// dropped; without it, the rules stored in the role. `visiting` guards against cycles.
 fn cluster_role_rules<'a>(
     rbac: &'a RbacObjects,
     role: &'a ClusterRole,
@@ -435,7 +441,7 @@ fn cluster_role_rules<'a>(
 ) -> Cow<'a, [PolicyRule]> {
     let name = role.metadata.name.as_deref().unwrap_or("");
     let stored = || Cow::Borrowed(role.rules.as_deref().unwrap_or_default());
-    let Some(aggregation) = &role.aggregation_rule else {
+    let Some(aggregation) = role.aggregation_rule.as_ref().filter(|_| rbac.aggregation) else {
         return stored();
     };
     if visiting.contains(&name) {
@@ -728,7 +734,8 @@ subjects:
             // Order matters: it decides which binding an allow reason names.
             values.extend(docs(crate::RECORDED_RBAC));
             values.extend(docs(FIXTURE));
-            RbacObjects::from_values(&values)
+            // With the aggregation controller, like the recorded cluster.
+            RbacObjects { aggregation: true, ..RbacObjects::from_values(&values) }
         });
         &CLUSTER
     }
@@ -763,7 +770,11 @@ subjects:
 
     #[track_caller]
     fn check(user: &UserInfo, attrs: Attributes, allowed: bool) {
-        let decision = authorize(cluster(), user, &attrs);
+        check_in(cluster(), user, attrs, allowed)
+    }
+
+    fn check_in(rbac: &RbacObjects, user: &UserInfo, attrs: Attributes, allowed: bool) {
+        let decision = authorize(rbac, user, &attrs);
         assert_eq!(decision.allowed, allowed, "{} {attrs:?} -> {decision:?}", user.name);
     }
 
@@ -1179,6 +1190,21 @@ subjects:
     }
 
     #[test]
+    fn without_the_aggregation_controller_aggregated_roles_have_their_stored_rules() {
+        let mut values = docs(bootstrap_policy_yaml());
+        values.extend(docs(FIXTURE));
+        let rbac = RbacObjects::from_values(&values);
+        assert!(!rbac.aggregation);
+        // view, edit and admin are stored without rules: a bare control plane grants nothing by them.
+        check_in(&rbac, &UserInfo::authenticated("olga", &["ops"]), res("get", "", "pods", "team-b"), false);
+        check_in(&rbac, &user("dave"), res("get", "", "secrets", "team-b"), false);
+        check_in(&rbac, &user("erin"), res("delete", "", "pods", "x"), false);
+        // monitoring-all's stored rule counts, and what its selector matches does not.
+        check_in(&rbac, &user("gina"), res("get", "", "secrets", "x"), true);
+        check_in(&rbac, &user("gina"), res("list", "", "nodes", ""), false);
+    }
+
+    #[test]
     fn aggregation_cycles_terminate() {
         let yaml = r#"
 apiVersion: rbac.authorization.k8s.io/v1
@@ -1199,7 +1225,7 @@ metadata: {name: a}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: a}
 subjects: [{kind: User, name: ring}]
 "#;
-        let rbac = RbacObjects::from_values(&docs(yaml));
+        let rbac = RbacObjects { aggregation: true, ..RbacObjects::from_values(&docs(yaml)) };
         let ring = user("ring");
         // a aggregates b, whose rules come from a's stored rules once the cycle closes.
         assert!(authorize(&rbac, &ring, &res("get", "", "pods", "x")).allowed);

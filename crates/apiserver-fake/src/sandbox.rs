@@ -7,7 +7,14 @@ use crate::{FakeServer, Options};
 /// Starts the server, prints how to use it, and waits for Ctrl-C / SIGTERM.
 pub fn run(seed: Vec<PathBuf>, port: u16, kubeconfig: Option<PathBuf>, demo: bool) -> anyhow::Result<()> {
     let base = if demo { Options::demo() } else { Options::default() };
-    let server = FakeServer::start_with(Options { seed_dirs: seed, port, kubeconfig_path: kubeconfig, ..base })?;
+    // A user's cluster runs its controllers: ClusterRoles aggregate, with the demo set or without.
+    let server = FakeServer::start_with(Options {
+        seed_dirs: seed,
+        port,
+        kubeconfig_path: kubeconfig,
+        cluster_role_aggregation: true,
+        ..base
+    })?;
     let kc = server.kubeconfig().display();
     println!("kubeplug sandbox listening on {}", server.url());
     println!("kubeconfig: {kc}");

@@ -88,6 +88,8 @@ pub struct Store {
     pub compacted_rv: u64,
     crd_types: Vec<Arc<ResourceType>>,
     rbac: Option<Arc<RbacObjects>>,
+    /// Whether aggregated ClusterRoles aggregate ([`RbacObjects::aggregation`]).
+    aggregation: bool,
     events: tokio::sync::broadcast::Sender<WatchEvent>,
 }
 
@@ -111,6 +113,7 @@ impl Default for Store {
             compacted_rv: 0,
             crd_types: Vec::new(),
             rbac: None,
+            aggregation: false,
             events: tokio::sync::broadcast::channel(4096).0,
         }
     }
@@ -396,6 +399,12 @@ impl Store {
             .collect();
     }
 
+    /// Runs the clusterrole-aggregation controller, or not ([`RbacObjects::aggregation`]).
+    pub fn set_aggregation(&mut self, on: bool) {
+        self.aggregation = on;
+        self.rbac = None;
+    }
+
     /// The stored RBAC objects in the authorizer's form, cached until an RBAC object changes.
     pub fn rbac(&mut self) -> Arc<RbacObjects> {
         if let Some(r) = &self.rbac {
@@ -407,7 +416,7 @@ impl Store {
             .filter(|((g, _), _)| g == "rbac.authorization.k8s.io")
             .flat_map(|(_, m)| m.values().map(|s| &s.value))
             .collect();
-        let r = Arc::new(RbacObjects::from_values(values));
+        let r = Arc::new(RbacObjects { aggregation: self.aggregation, ..RbacObjects::from_values(values) });
         self.rbac = Some(r.clone());
         r
     }

@@ -106,13 +106,17 @@ fn kubectl_auth_can_i_matches_the_rbac_decisions() {
         return;
     }
     let server = FakeServer::start_with(Options::demo()).unwrap();
-    let rbac_objects = rbac::RbacObjects::from_values(
-        ["roles", "clusterroles", "rolebindings", "clusterrolebindings"]
-            .iter()
-            .flat_map(|plural| server.list("rbac.authorization.k8s.io/v1", plural, None))
-            .collect::<Vec<_>>()
-            .iter(),
-    );
+    let rbac_objects = rbac::RbacObjects {
+        // The demo cluster aggregates ClusterRoles, as one with a controller manager does.
+        aggregation: true,
+        ..rbac::RbacObjects::from_values(
+            ["roles", "clusterroles", "rolebindings", "clusterrolebindings"]
+                .iter()
+                .flat_map(|plural| server.list("rbac.authorization.k8s.io/v1", plural, None))
+                .collect::<Vec<_>>()
+                .iter(),
+        )
+    };
     let users = [
         ("admin", UserInfo::authenticated("admin", &["system:masters"])),
         ("alice", UserInfo::authenticated("alice", &["devs"])),

@@ -1,34 +1,32 @@
-//! Shared set-up of the end-to-end tests: a fake API server with real RBAC objects, and ways to
-//! run the plugin and the real kubectl against it.
+//! Shared set-up of the end-to-end tests, on either backend (`kubeplug_testenv`): the RBAC
+//! objects the tests rely on, created through the API in namespaces of the test's own, and ways
+//! to run the plugin and the real kubectl against the server.
+//!
+//! Names a shared real server could collide on are the test's own: the namespaces (`team-a`,
+//! `team-b`, `ci`, `ops`, each `<base>-<suffix>`), the ClusterRoles and ClusterRoleBindings, and
+//! the people. Cluster-wide grants (nodes, `/metrics`, reading for the auditors) cannot be given to
+//! the binary's shared users without leaking into other tests, so the test's `alice` and `bob`
+//! are users of its own — `alice-<suffix>` in group `devs-<suffix>`, `bob-<suffix>` — reached
+//! through a kubeconfig of the test's own whose contexts `alice` and `bob` impersonate them as
+//! admin (exactly as `--as`/`--as-group` would, but shown by the plugin as "self").
 
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use apiserver_fake::{FakeServer, Options, testing};
+use kubeplug_testenv::Env;
 
 /// The plugin binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_kubectl-can_i_batch");
 
-/// RBAC objects the tests rely on, on top of [`apiserver_fake::RECORDED_RBAC`] (namespace team-a,
-/// alice's Role there); users admin/alice/bob come with the fake, alice is in `devs`.
-pub const RBAC: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: team-b}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: ci}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: ops}
----
+/// What alice may do in the recorded reference cluster ([`apiserver_fake::RECORDED_RBAC`]), in
+/// namespace `team-a`, and the grants the tests add; `TEAM_A`, `TEAM_B`, `CI`, `OPS`, `ALICE`,
+/// `BOB`, `DEVS`, `AUDITORS` and `-SUFFIX` (cluster-scoped names) are the test's own.
+const RBAC: &str = r#"
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-metadata: {name: log-reader, namespace: team-b}
+metadata: {name: log-reader, namespace: TEAM_B}
 rules:
 - apiGroups: [""]
   resources: [pods/log]
@@ -40,14 +38,14 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: devs-log-reader, namespace: team-b}
+metadata: {name: devs-log-reader, namespace: TEAM_B}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: log-reader}
 subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: devs}
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: DEVS}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-metadata: {name: scaler, namespace: team-a}
+metadata: {name: scaler, namespace: TEAM_A}
 rules:
 - apiGroups: [apps]
   resources: [deployments/scale]
@@ -55,14 +53,14 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: devs-scaler, namespace: team-a}
+metadata: {name: devs-scaler, namespace: TEAM_A}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: scaler}
 subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: devs}
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: DEVS}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: {name: node-viewer}
+metadata: {name: node-viewer-SUFFIX}
 rules:
 - apiGroups: [""]
   resources: [nodes]
@@ -70,42 +68,68 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {name: alice-node-viewer}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-viewer}
+metadata: {name: alice-node-viewer-SUFFIX}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-viewer-SUFFIX}
 subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: ALICE}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: {name: metrics-reader}
+metadata: {name: metrics-reader-SUFFIX}
 rules:
 - nonResourceURLs: [/metrics]
   verbs: [get]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {name: devs-metrics-reader}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: metrics-reader}
+metadata: {name: devs-metrics-reader-SUFFIX}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: metrics-reader-SUFFIX}
 subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: devs}
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: DEVS}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: CI}
+---
+# What the deployer may do in team-a: its own rules, not `edit` — a control plane without the
+# clusterrole-aggregation controller (the plain real server) leaves admin/edit/view empty.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: TEAM_A}
+rules:
+- apiGroups: [""]
+  resources: [pods, services, configmaps]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: [apps]
+  resources: [deployments, deployments/scale, replicasets]
+  verbs: [get, list, watch, create, update, patch, delete]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: deployer-edit, namespace: team-a}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+metadata: {name: deployer, namespace: TEAM_A}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
 subjects:
-- {kind: ServiceAccount, name: deployer, namespace: ci}
+- {kind: ServiceAccount, name: deployer, namespace: CI}
+---
+# Read-only everywhere, for the auditors group.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: auditor-SUFFIX}
+rules:
+- apiGroups: ["", apps, batch]
+  resources: [pods, pods/log, services, configmaps, events, namespaces, nodes, deployments, replicasets, cronjobs]
+  verbs: [get, list, watch]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: {name: auditors-view}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+metadata: {name: auditors-SUFFIX}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: auditor-SUFFIX}
 subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: auditors}
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: AUDITORS}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-metadata: {name: secret-reader, namespace: team-b}
+metadata: {name: secret-reader, namespace: TEAM_B}
 rules:
 - apiGroups: [""]
   resources: [secrets]
@@ -114,15 +138,15 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: builder-secret-reader, namespace: team-b}
+metadata: {name: builder-secret-reader, namespace: TEAM_B}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader}
 subjects:
-- {kind: ServiceAccount, name: deployer, namespace: ci}
-- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: auditors}
+- {kind: ServiceAccount, name: deployer, namespace: CI}
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: AUDITORS}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-metadata: {name: exec, namespace: team-a}
+metadata: {name: exec, namespace: TEAM_A}
 rules:
 - apiGroups: [""]
   resources: [pods/exec]
@@ -130,15 +154,15 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: bob-exec, namespace: team-a}
+metadata: {name: bob-exec, namespace: TEAM_A}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: exec}
 subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: BOB}
 ---
 # A namespaced grant of a cluster-scoped resource: kubectl's `-n ops` on nodes answers yes.
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-metadata: {name: node-lister, namespace: ops}
+metadata: {name: node-lister, namespace: OPS}
 rules:
 - apiGroups: [""]
   resources: [nodes]
@@ -146,33 +170,140 @@ rules:
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: bob-node-lister, namespace: ops}
+metadata: {name: bob-node-lister, namespace: OPS}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: node-lister}
 subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: BOB}
 "#;
 
-/// A fake server holding [`RBAC`].
-pub fn server() -> FakeServer {
-    FakeServer::start_with(Options {
-        seed_yaml: vec![apiserver_fake::RECORDED_RBAC.to_string(), RBAC.to_string()],
-        ..Default::default()
-    })
-    .expect("the fake API server starts")
+/// One test's cluster: its namespaces, people and groups, the RBAC objects of [`RBAC`], and a
+/// kubeconfig whose contexts `admin`, `alice` and `bob` are the test's own.
+pub struct World<'e> {
+    pub env: &'e Env,
+    pub team_a: String,
+    pub team_b: String,
+    pub ci: String,
+    pub ops: String,
+    /// The test's alice (context `alice`), in group [`World::devs`].
+    pub alice: String,
+    /// The test's bob (context `bob`), in no group of the test's.
+    pub bob: String,
+    pub devs: String,
+    /// A group that may read most things cluster-wide, and the secret db-creds in team-b.
+    pub auditors: String,
+    kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
-/// The plugin, pointed at the server (current context: admin).
-pub fn bare(server: &FakeServer) -> Command {
-    let mut cmd = Command::new(BIN);
-    testing::configure(&mut cmd, server);
-    cmd
+/// Creates the test's namespaces and the RBAC objects of [`RBAC`] through the API, as admin.
+pub fn world(env: &Env) -> World<'_> {
+    let (team_a, team_b, ci, ops) =
+        (env.namespace("team-a"), env.namespace("team-b"), env.namespace("ci"), env.namespace("ops"));
+    let (alice, bob, devs, auditors) = (env.name("alice"), env.name("bob"), env.name("devs"), env.name("auditors"));
+    let suffix = env.name("x").strip_prefix("x").expect("a suffixed name").to_string();
+    // The recorded cluster's grants to alice, in the test's team-a, to the test's alice.
+    let recorded: Vec<String> = apiserver_fake::RECORDED_RBAC
+        .split("\n---\n")
+        .filter(|doc| !doc.contains("kind: Namespace"))
+        .map(|doc| doc.replace("namespace: team-a", "namespace: TEAM_A").replace("name: alice}", "name: ALICE}"))
+        .collect();
+    assert_eq!(recorded.len(), 2, "RECORDED_RBAC: the Role alice-dev and its RoleBinding");
+    assert!(recorded.iter().all(|doc| doc.contains("TEAM_A")), "{recorded:?}");
+    let dir = tempfile::Builder::new().prefix("can-i-batch-test-").tempdir().expect("a temp dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, own_kubeconfig(env, &alice, &devs, &bob).to_string()).expect("writing the kubeconfig");
+    let w = World { env, team_a, team_b, ci, ops, alice, bob, devs, auditors, kubeconfig, _dir: dir };
+    env.create(&w.fill(&format!("{}\n---\n{RBAC}", recorded.join("\n---\n"))).replace("-SUFFIX", &suffix));
+    if let Some(fake) = env.fake() {
+        // Fake-only assertions count the plugin's requests, not the seeding's.
+        fake.clear_requests();
+    }
+    w
 }
 
-/// The plugin, pointed at the server, as the kubeconfig context `context`.
-pub fn plugin(server: &FakeServer, context: &str) -> Command {
-    let mut cmd = bare(server);
-    cmd.args(["--context", context]);
-    cmd
+/// The server's kubeconfig with the users `alice` and `bob` replaced by the admin impersonating
+/// the test's alice (with the test's devs) and bob.
+fn own_kubeconfig(env: &Env, alice: &str, devs: &str, bob: &str) -> serde_json::Value {
+    let out = env.kubectl().args(["config", "view", "--raw", "-o", "json"]).output().expect("kubectl runs");
+    assert!(out.status.success(), "kubectl config view: {}", String::from_utf8_lossy(&out.stderr));
+    let mut config: serde_json::Value = serde_json::from_slice(&out.stdout).expect("kubectl config view prints JSON");
+    let users = config["users"].as_array_mut().expect("users");
+    let admin = users.iter().find(|u| u["name"] == "admin").expect("the admin user")["user"].clone();
+    for user in users.iter_mut() {
+        let mut as_admin = admin.clone();
+        match user["name"].as_str() {
+            Some("alice") => {
+                as_admin["as"] = alice.into();
+                as_admin["as-groups"] = serde_json::json!([devs]);
+            }
+            Some("bob") => as_admin["as"] = bob.into(),
+            _ => continue,
+        }
+        user["user"] = as_admin;
+    }
+    config
+}
+
+impl World<'_> {
+    /// The test's kubeconfig (contexts admin, alice, bob).
+    pub fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    /// A command for `program` pointed at the server with the test's kubeconfig.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = self.env.command(program);
+        cmd.env("KUBECONFIG", &self.kubeconfig);
+        cmd
+    }
+
+    /// The plugin, pointed at the server (current context: admin).
+    pub fn bare(&self) -> Command {
+        self.command(BIN)
+    }
+
+    /// The plugin as the kubeconfig context `context`.
+    pub fn plugin(&self, context: &str) -> Command {
+        let mut cmd = self.bare();
+        cmd.args(["--context", context]);
+        cmd
+    }
+
+    /// The real kubectl, with the test's kubeconfig.
+    pub fn kubectl(&self) -> Command {
+        self.command(kubeplug_testenv::KUBECTL)
+    }
+
+    /// What the real `kubectl auth can-i` answers (exit 0 yes, 1 no; anything else is a failure).
+    pub fn kubectl_answer(&self, context_args: &[&str], line: &str) -> bool {
+        let mut cmd = self.kubectl();
+        cmd.args(context_args).args(kubectl_args(line));
+        let ran = run(&mut cmd, None);
+        match (ran.code, ran.stdout.trim()) {
+            (0, "yes") => true,
+            (1, out) if out.starts_with("no") => false,
+            _ => {
+                panic!("kubectl {context_args:?} auth can-i {line}: exit {}\n{}\n{}", ran.code, ran.stdout, ran.stderr)
+            }
+        }
+    }
+
+    /// `text` with the placeholders `TEAM_A`, `TEAM_B`, `CI`, `OPS`, `ALICE`, `BOB`, `DEVS` and
+    /// `AUDITORS` replaced by the test's names.
+    pub fn fill(&self, text: &str) -> String {
+        [
+            ("TEAM_A", &self.team_a),
+            ("TEAM_B", &self.team_b),
+            ("CI", &self.ci),
+            ("OPS", &self.ops),
+            ("ALICE", &self.alice),
+            ("BOB", &self.bob),
+            ("DEVS", &self.devs),
+            ("AUDITORS", &self.auditors),
+        ]
+        .iter()
+        .fold(text.to_string(), |text, (from, to)| text.replace(from, to))
+    }
 }
 
 /// The finished process: exit code, stdout and stderr as text.
@@ -253,16 +384,4 @@ pub fn kubectl_args(line: &str) -> Vec<String> {
     }
     args.extend(flags);
     args
-}
-
-/// What the real `kubectl auth can-i` answers (exit 0 yes, 1 no; anything else is a failure).
-pub fn kubectl_answer(server: &FakeServer, context_args: &[&str], line: &str) -> bool {
-    let mut cmd = testing::kubectl(server);
-    cmd.args(context_args).args(kubectl_args(line));
-    let ran = run(&mut cmd, None);
-    match (ran.code, ran.stdout.trim()) {
-        (0, "yes") => true,
-        (1, out) if out.starts_with("no") => false,
-        _ => panic!("kubectl {context_args:?} auth can-i {line}: exit {}\n{}\n{}", ran.code, ran.stdout, ran.stderr),
-    }
 }
