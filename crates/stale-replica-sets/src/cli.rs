@@ -62,7 +62,8 @@ pub struct Args {
     /// Label selector for the ReplicaSets (`app=web`, `tier in (a,b)`, `!canary`).
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
-    /// Only ReplicaSets owned by this Deployment.
+    /// Only ReplicaSets whose controller reference names this Deployment: the live one, or the
+    /// leftovers of a deleted one of that name (OWNER STATUS `missing` in -o wide).
     #[arg(long, value_name = "NAME")]
     pub deployment: Option<String>,
     /// Only ReplicaSets older than this (`90m`, `12h`, `7d`).

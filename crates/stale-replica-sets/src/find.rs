@@ -295,11 +295,12 @@ async fn find_as<T: PageItem>(
         if !matches_selector_and_age(&rs, selected_uids.as_ref(), filters) {
             continue;
         }
+        // Another controller's: counted as left alone (they are no orphans, whatever --orphaned
+        // used to think), shown only on request, never part of a question about one Deployment.
         if let Controller::Other { kind, .. } = &rs.controller
             && filters.deployment.is_none()
-            && !filters.orphaned
         {
-            if !filters.include_foreign {
+            if filters.orphaned || !filters.include_foreign {
                 *report.foreign.entry(kind.clone()).or_default() += 1;
                 continue;
             }
@@ -374,7 +375,7 @@ fn kept_back(candidates: &[StaleReplicaSet], keep: usize) -> HashSet<String> {
     per_deployment
         .into_values()
         .flat_map(|mut rs| {
-            rs.sort_by(|a, b| (b.revision, b.created).cmp(&(a.revision, a.created)));
+            rs.sort_by_key(|rs| std::cmp::Reverse((rs.revision, rs.created)));
             rs.into_iter().take(keep).map(|rs| rs.uid.clone())
         })
         .collect()
