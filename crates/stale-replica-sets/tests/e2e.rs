@@ -1,4 +1,7 @@
-//! End-to-end: the built binary (and the real kubectl dispatching to it) against apiserver-fake.
+//! End-to-end: the built binary (and the real kubectl dispatching to it) against apiserver-fake,
+//! for what needs the fake: fault injection and hooks (a rollback between listing and deleting),
+//! creation times in the past, request records. The behaviours both servers show alike are in
+//! `backends.rs`, which runs each test on the fake and on a real kube-apiserver.
 
 use apiserver_fake::{Cluster, FakeServer, Options, testing};
 use std::path::Path;
@@ -477,39 +480,6 @@ fn a_rollback_after_the_recheck_is_the_window_the_readme_names() {
 }
 
 #[test]
-fn replicasets_of_other_controllers_are_left_alone_and_counted() {
-    let s = server();
-    let o = run(&s, &["-n", "shop", "-o", "name"]);
-    assert!(!stdout(&o).contains("canary"), "{}", stdout(&o));
-    assert_eq!(stderr(&o), SHOP_FOREIGN_NOTE);
-    // They are no orphans: --orphaned leaves them out, and says so.
-    let o = run(&s, &["-n", "shop", "--orphaned"]);
-    assert_eq!(column(&stdout(&o), 0), ["bare", "cart-old-1", "old-1"]);
-    assert_eq!(stderr(&o), SHOP_FOREIGN_NOTE);
-    // Asking about one Deployment, they are not part of the question.
-    let o = run(&s, &["-n", "shop", "--deployment", "web"]);
-    assert_eq!(stderr(&o), "");
-    assert!(!stdout(&o).contains("canary"), "{}", stdout(&o));
-}
-
-#[test]
-fn include_foreign_shows_them_in_the_wide_table_with_their_controller() {
-    let s = server();
-    let o = run(&s, &["-n", "shop", "-o", "wide", "--include-foreign"]);
-    assert_eq!(stderr(&o), "", "shown, so not counted as left alone");
-    let out = stdout(&o);
-    let rows: Vec<Vec<&str>> =
-        out.lines().filter(|l| l.starts_with("canary")).map(|l| l.split_whitespace().collect()).collect();
-    assert_eq!(
-        rows,
-        [
-            ["canary-1", "<none>", "1", "5d", "registry.example/canary:v1", "foreign", "Rollout.argoproj.io/canary"],
-            ["canary-2", "<none>", "2", "5d", "registry.example/canary:v2", "foreign", "Rollout.argoproj.io/canary"],
-        ]
-    );
-}
-
-#[test]
 fn a_rollout_owned_replicaset_survives_delete_yes_and_orphaned_delete_yes() {
     let s = server();
     let o = run(&s, &["-n", "shop", "--orphaned", "--delete", "--yes"]);
@@ -528,35 +498,6 @@ fn a_rollout_owned_replicaset_survives_delete_yes_and_orphaned_delete_yes() {
     assert!(
         s.requests().iter().all(|r| !(r.method == "DELETE" && r.path.contains("canary"))),
         "no DELETE is ever sent for them"
-    );
-}
-
-#[test]
-fn a_recreated_deployments_predecessor_replicaset_is_an_orphan() {
-    let s = server();
-    // Deployment cart (uid-cart-2) has the name of the one that made cart-old-1 (uid-cart-1).
-    let out = ok(run(&s, &["-n", "shop", "--deployment", "cart", "-o", "wide"]));
-    let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
-    assert_eq!(rows, [["cart-old-1", "cart", "1", "5d", "registry.example/cart:v1", "missing", "Deployment/cart"]]);
-    assert!(column(&ok(run(&s, &["-n", "shop", "--orphaned"])), 0).contains(&"cart-old-1".to_string()));
-    // Revision 1 is cart's revision too, but of another Deployment: not "in use", not kept back.
-    assert_eq!(column(&ok(run(&s, &["-n", "shop", "--deployment", "cart", "--keep", "5"])), 0), ["cart-old-1"]);
-}
-
-#[test]
-fn include_current_name_output_never_prints_the_replicaset_in_use() {
-    let s = server();
-    let o = run(&s, &["-n", "shop", "--include-current", "-o", "name"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        stdout(&o),
-        "replicaset.apps/api-1\nreplicaset.apps/bare\nreplicaset.apps/cart-old-1\nreplicaset.apps/old-1\n\
-         replicaset.apps/web-1\nreplicaset.apps/web-2\nreplicaset.apps/web-3\n"
-    );
-    assert!(
-        stderr(&o).contains("Warning: -o name leaves out 1 ReplicaSet(s) in use by their Deployment"),
-        "{}",
-        stderr(&o)
     );
 }
 
@@ -606,33 +547,6 @@ fn keep_sets_aside_rollback_targets_before_older_than_and_selectors_narrow() {
     assert_eq!(stderr(&none), "No resources found in hist namespace.\n");
     assert!(exists(&s, "hist", "hist-3") && exists(&s, "hist", "hist-4"));
     assert!(s.requests().iter().all(|r| r.method != "DELETE"));
-}
-
-#[test]
-fn empty_results_look_like_kubectl_get_on_an_empty_namespace() {
-    let s = server();
-    for format in [None, Some("wide"), Some("name"), Some("json"), Some("yaml")] {
-        let mut args = vec!["-n", "empty"];
-        let mut kubectl = testing::kubectl(&s);
-        kubectl.args(["get", "rs", "-n", "empty"]);
-        if let Some(f) = format {
-            args.extend(["-o", f]);
-            kubectl.args(["-o", f]);
-        }
-        let ours = run(&s, &args);
-        let theirs = kubectl.output().unwrap();
-        assert_eq!(theirs.status.code(), Some(0), "kubectl: {}", stderr(&theirs));
-        assert_eq!(ours.status.code(), Some(0), "{format:?}: {}", stderr(&ours));
-        assert_eq!(stdout(&ours), stdout(&theirs), "stdout for -o {format:?}");
-        assert_eq!(stderr(&ours), stderr(&theirs), "stderr for -o {format:?}");
-    }
-    // As kubectl prints them, should the kubectl on this machine ever change.
-    let json = ok(run(&s, &["-n", "empty", "-o", "json"]));
-    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(
-        parsed,
-        serde_json::json!({"apiVersion": "v1", "items": [], "kind": "List", "metadata": {"resourceVersion": ""}})
-    );
 }
 
 #[test]
