@@ -279,3 +279,79 @@ backend_tests! {
         assert_eq!(parsed, serde_json::json!({"apiVersion": "v1", "items": [], "kind": "List", "metadata": {"resourceVersion": ""}}));
     }
 }
+
+/// The ReplicaSets of `ns` as (name, first image, revision, replicas), polled until `done` holds
+/// (the controller works asynchronously; the deadline is a safety net, not a timing assertion).
+fn replicasets_when(
+    env: &Env,
+    ns: &str,
+    done: impl Fn(&[(String, String, String, i64)]) -> bool,
+) -> Vec<(String, String, String, i64)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = env.kubectl().args(["get", "rs", "-n", ns, "-o", "json"]).output().unwrap();
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let now: Vec<(String, String, String, i64)> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|rs| {
+                (
+                    rs["metadata"]["name"].as_str().unwrap().to_string(),
+                    rs["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap().to_string(),
+                    rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    rs["spec"]["replicas"].as_i64().unwrap_or(1),
+                )
+            })
+            .collect();
+        if done(&now) {
+            return now;
+        }
+        assert!(std::time::Instant::now() < deadline, "the controller did not get there: {now:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+kubeplug_testenv::real_server_tests! {
+    /// With the real Deployment controller: right after `kubectl rollout undo`, whether the
+    /// controller has acted on it yet or not, the rollback target is not deleted.
+    fn a_rollback_target_survives_a_delete_right_after_rollout_undo(env) {
+        let ns = env.namespace("undo");
+        env.create(&format!(
+            "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web, namespace: {ns}}}
+spec:
+  replicas: 0
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec: {{containers: [{{name: c, image: \"registry.example/web:v1\"}}]}}
+"
+        ));
+        for (v, count) in [(2, 2), (3, 3)] {
+            replicasets_when(env, &ns, |rs| rs.len() == count - 1);
+            let image = format!("c=registry.example/web:v{v}");
+            let out = env.kubectl().args(["set", "image", "deployment/web", &image, "-n", &ns]).output().unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let before = replicasets_when(env, &ns, |rs| rs.len() == 3 && rs.iter().any(|r| r.2 == "3"));
+        let target = before.iter().find(|r| r.1 == "registry.example/web:v1").unwrap().0.clone();
+
+        let out = env.kubectl().args(["rollout", "undo", "deployment/web", "--to-revision=1", "-n", &ns]).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let o = run(env, &["-n", &ns, "--delete", "--yes"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(exists(env, &ns, &target), "the rollback target {target} was deleted: {}", stderr(&o));
+
+        // Once the controller has renumbered it, it is the one in use, and v2 is stale.
+        replicasets_when(env, &ns, |rs| rs.iter().any(|r| r.0 == target && r.2 == "4"));
+        let listed = names(&ok(run(env, &["-n", &ns, "--include-current"])));
+        assert!(listed.contains(&target), "{listed:?}");
+        let o = run(env, &["-n", &ns, "--include-current", "-o", "name"]);
+        assert!(!stdout(&o).contains(&target), "{}", stdout(&o));
+    }
+}
