@@ -19,12 +19,23 @@ Examples:
   kubectl show stale-replica-sets -n shop --delete --dry-run=server
   kubectl show stale-replica-sets -n shop --delete --yes
 
-  # Pipe into kubectl
+  # Pipe into kubectl (-o name never prints a ReplicaSet in use)
   kubectl show stale-replica-sets -o name | xargs kubectl describe
 
-A ReplicaSet is stale when it wants 0 replicas and is not the one its Deployment currently uses.
-Deletion always carries preconditions (uid and resourceVersion from the listing): a ReplicaSet
-changed since it was listed (e.g. scaled up by a rollback) is skipped, never deleted.
+  # With --include-current, -o json marks the ReplicaSets in use; a jq filter can drop them
+  kubectl show stale-replica-sets --include-current -o json |
+    jq '.items[] | select(.metadata.annotations[\"kubeplug.io/in-use\"] != \"true\") | .metadata.name'
+
+A ReplicaSet is stale when it wants 0 replicas and its controller is a Deployment that does not use
+it, or it has no controller, or its Deployment is gone (matched by uid). A ReplicaSet controlled by
+anything else (an Argo Rollout, an OpenKruise workload...) is left alone: never listed as stale,
+never deleted; a line on stderr counts them by kind.
+
+Deleting: each delete carries preconditions (uid and resourceVersion from the listing), so a
+ReplicaSet changed since it was listed (e.g. scaled up by a rollback) is skipped. Right before
+deleting, each owning Deployment is read again: if it has a spec change its controller has not
+acted on yet, or now uses the ReplicaSet (a `rollout undo`), the ReplicaSet is skipped. A rollback
+made after that re-check and before the DELETE lands is not seen.
 
 Exit codes:
   0  success (with --exit-code: no stale ReplicaSet found)
@@ -51,22 +62,32 @@ pub struct Args {
     /// Label selector for the ReplicaSets (`app=web`, `tier in (a,b)`, `!canary`).
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
-    /// Only ReplicaSets owned by this Deployment.
+    /// Only ReplicaSets whose controller reference names this Deployment: the live one, or the
+    /// leftovers of a deleted one of that name (OWNER STATUS `missing` in -o wide).
     #[arg(long, value_name = "NAME")]
     pub deployment: Option<String>,
     /// Only ReplicaSets older than this (`90m`, `12h`, `7d`).
     #[arg(long, value_name = "DURATION")]
     pub older_than: Option<String>,
     /// Leave out the N newest stale ReplicaSets of each Deployment (by revision), so that
-    /// `kubectl rollout undo` keeps its targets.
+    /// `kubectl rollout undo` keeps its targets. They are set aside before -l, --older-than,
+    /// --deployment and --orphaned narrow the list. Orphans are never kept back: no Deployment
+    /// can roll back to them.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub keep: Option<i64>,
-    /// Only ReplicaSets whose owning Deployment is missing, or that have no owner at all.
+    /// Only ReplicaSets with no live controller owner: none at all, or a Deployment that no
+    /// longer exists (matched by uid, so a Deployment recreated under the same name does not count).
     #[arg(long)]
     pub orphaned: bool,
-    /// Also show the ReplicaSet a Deployment scaled to 0 currently uses (marked; never deleted).
+    /// Also show the ReplicaSet a Deployment scaled to 0 currently uses: marked `(current)` in
+    /// tables and with the annotation kubeplug.io/in-use: "true" in -o json|yaml; never printed
+    /// by -o name, never deleted.
     #[arg(long)]
     pub include_current: bool,
+    /// With -o wide: also show zero-replica ReplicaSets whose controller is not a Deployment
+    /// (Argo Rollouts, OpenKruise...). They are never candidates and never deleted.
+    #[arg(long)]
+    pub include_foreign: bool,
     /// Exit with code 3 when stale ReplicaSets are found (for scripts).
     #[arg(long)]
     pub exit_code: bool,

@@ -1,15 +1,25 @@
-//! Deleting what was found, safely: never the ReplicaSet in use, always with preconditions so that
-//! a ReplicaSet that changed since it was listed is skipped, and a server dry run on request.
+//! Deleting what was found, safely: never the ReplicaSet in use nor another controller's; each
+//! owning Deployment read again right before its ReplicaSets are deleted; always with
+//! preconditions so that a ReplicaSet that changed since it was listed is skipped; a server dry
+//! run on request.
+//!
+//! What remains possible: a `rollout undo` that lands after the re-read of its Deployment and
+//! before the DELETE of the ReplicaSet it rolls back to, if the Deployment controller has not
+//! touched that ReplicaSet yet either (the controller renumbers and scales it within moments,
+//! which changes its resourceVersion and makes the precondition refuse the DELETE).
 
-use kube::api::{DeleteParams, DynamicObject, Preconditions, PropagationPolicy};
-use kube::core::{ApiResource, Request, Resource};
+use kube::api::{DeleteParams, DynamicObject, GetParams, Preconditions, PropagationPolicy};
+use kube::core::{Request, Resource};
+use std::collections::HashMap;
 use std::io::{BufRead, Write};
 
-use crate::find::{Report, StaleReplicaSet};
+use crate::find::{OwnerStatus, Report, StaleReplicaSet, deployments, replicasets};
+use crate::owner::{Controller, LeanDeployment};
 use crate::plan::DeleteMode;
 use crate::render::NAME_PREFIX;
 use kubeplug::concurrency::bounded;
 use kubeplug::messages;
+use kubeplug::retry::with_retry;
 
 /// How the deletions went.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +39,8 @@ impl Summary {
     }
 }
 
-enum Result {
+/// How one DELETE went.
+enum Deletion {
     Deleted,
     Skipped,
     Failed,
@@ -49,6 +60,10 @@ pub async fn delete(
         if rs.current {
             // Even with --include-current: the ReplicaSet a Deployment uses is never deleted.
             messages::warn(format!("skipping {}: it is the ReplicaSet its Deployment currently uses", describe(rs)));
+            summary.skipped += 1;
+        } else if !rs.deletable() {
+            // `find` never selects them for a deletion; this holds even if that changes.
+            messages::warn(format!("skipping {}: its controller is not a Deployment", describe(rs)));
             summary.skipped += 1;
         } else {
             targets.push(rs);
@@ -78,12 +93,26 @@ pub async fn delete(
     }
 
     let dry_run = *mode == DeleteMode::ServerDryRun;
-    let results = bounded(targets, concurrency, |rs| delete_one(client, rs, dry_run)).await;
+    let mut confirmed = Vec::with_capacity(targets.len());
+    for (rs, verdict) in recheck(client, targets, concurrency).await {
+        match verdict {
+            Verdict::Delete => confirmed.push(rs),
+            Verdict::Skip(why) => {
+                messages::warn(format!("skipped {}: {why}", describe(rs)));
+                summary.skipped += 1;
+            }
+            Verdict::Fail(why) => {
+                messages::error(format!("not deleting {}: {why}", describe(rs)), None);
+                summary.failed += 1;
+            }
+        }
+    }
+    let results = bounded(confirmed, concurrency, |rs| delete_one(client, rs, dry_run)).await;
     for result in results {
         match result {
-            Result::Deleted => summary.deleted += 1,
-            Result::Skipped => summary.skipped += 1,
-            Result::Failed => summary.failed += 1,
+            Deletion::Deleted => summary.deleted += 1,
+            Deletion::Skipped => summary.skipped += 1,
+            Deletion::Failed => summary.failed += 1,
         }
     }
     let suffix = if dry_run { " (server dry run)" } else { "" };
@@ -94,7 +123,90 @@ pub async fn delete(
     Ok(summary)
 }
 
-async fn delete_one(client: &kube::Client, rs: &StaleReplicaSet, dry_run: bool) -> Result {
+/// What the re-read of a ReplicaSet's Deployment says about deleting it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Verdict {
+    /// Still stale (or its Deployment is gone, which makes it an orphan): delete it.
+    Delete,
+    /// Leave it, for this reason.
+    Skip(String),
+    /// The Deployment could not be read: not deleted, and counted as a failure.
+    Fail(String),
+}
+
+/// Reads each Deployment that owns a target once more (one GET per Deployment, concurrently) and
+/// judges its ReplicaSets against what it is now. The listing may be seconds old (or minutes, at a
+/// confirmation prompt), and a `rollout undo` in between makes a listed ReplicaSet current again
+/// without changing its resourceVersion, which the delete precondition alone would not catch.
+async fn recheck<'a>(
+    client: &kube::Client,
+    targets: Vec<&'a StaleReplicaSet>,
+    concurrency: usize,
+) -> Vec<(&'a StaleReplicaSet, Verdict)> {
+    let mut owners: Vec<(&str, &str, &str)> = Vec::new();
+    for rs in &targets {
+        if let (OwnerStatus::Exists, Controller::Deployment { name, uid }) = (rs.owner, &rs.controller) {
+            let key = (rs.namespace.as_str(), name.as_str(), uid.as_str());
+            if !owners.contains(&key) {
+                owners.push(key);
+            }
+        }
+    }
+    let fresh = bounded(owners.iter().copied(), concurrency, |(ns, name, _)| get_deployment(client, ns, name)).await;
+    let fresh: HashMap<(&str, &str, &str), Result<Option<LeanDeployment>, String>> =
+        owners.into_iter().zip(fresh).collect();
+    targets
+        .into_iter()
+        .map(|rs| {
+            let verdict = match (&rs.controller, rs.owner) {
+                (Controller::Deployment { name, uid }, OwnerStatus::Exists) => {
+                    judge(rs, name, uid, &fresh[&(rs.namespace.as_str(), name.as_str(), uid.as_str())])
+                }
+                // No live owner when listed, and owner uids are never reused: nothing can make it
+                // current again (an adoption would change its resourceVersion).
+                _ => Verdict::Delete,
+            };
+            (rs, verdict)
+        })
+        .collect()
+}
+
+/// The verdict on `rs` given its Deployment as just read (`None`: it no longer exists).
+fn judge(rs: &StaleReplicaSet, name: &str, uid: &str, fresh: &Result<Option<LeanDeployment>, String>) -> Verdict {
+    let deployment = match fresh {
+        Ok(Some(d)) if d.metadata.uid == uid => d,
+        // Deleted, or deleted and recreated (another uid): the ReplicaSet is an orphan now.
+        Ok(_) => return Verdict::Delete,
+        Err(message) => return Verdict::Fail(format!("cannot re-read Deployment {name:?} before deleting: {message}")),
+    };
+    if let Some((generation, observed)) = deployment.unobserved_generation() {
+        return Verdict::Skip(format!(
+            "Deployment {name:?} has a change its controller has not acted on yet (generation {generation}, observed {observed}); which ReplicaSet it uses is not settled"
+        ));
+    }
+    if deployment.usage(None).uses(rs.revision, rs.template.as_deref()) {
+        return Verdict::Skip(format!("Deployment {name:?} uses it again (rolled back since it was listed)"));
+    }
+    Verdict::Delete
+}
+
+/// GET one Deployment, with the client's retry policy; `None` when it does not exist; an error
+/// as the server (or the connection) worded it.
+async fn get_deployment(client: &kube::Client, namespace: &str, name: &str) -> Result<Option<LeanDeployment>, String> {
+    let path = DynamicObject::url_path(&deployments(), Some(namespace));
+    let got = with_retry(|| async {
+        let request = Request::new(&path).get(name, &GetParams::default()).map_err(kube::Error::BuildRequest)?;
+        client.request::<LeanDeployment>(request).await
+    })
+    .await;
+    match got {
+        Ok(d) => Ok(Some(d)),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+        Err(e) => Err(kubeplug::error::describe(&e.into()).message),
+    }
+}
+
+async fn delete_one(client: &kube::Client, rs: &StaleReplicaSet, dry_run: bool) -> Deletion {
     let params = DeleteParams {
         dry_run,
         propagation_policy: Some(PropagationPolicy::Background),
@@ -105,8 +217,7 @@ async fn delete_one(client: &kube::Client, rs: &StaleReplicaSet, dry_run: bool) 
         }),
         ..DeleteParams::default()
     };
-    let resource = ApiResource::erase::<k8s_openapi::api::apps::v1::ReplicaSet>(&());
-    let path = DynamicObject::url_path(&resource, Some(&rs.namespace));
+    let path = DynamicObject::url_path(&replicasets(), Some(&rs.namespace));
     // DeleteParams go in the body: a real API server ignores a `dryRun` query parameter when a
     // body is sent, and would delete for real.
     let outcome = match Request::new(path).delete(&rs.name, &params) {
@@ -117,20 +228,20 @@ async fn delete_one(client: &kube::Client, rs: &StaleReplicaSet, dry_run: bool) 
         Ok(_) => {
             let suffix = if dry_run { " (server dry run)" } else { "" };
             let _ = kubeplug::output::write_stdout(format!("{} deleted{suffix}\n", describe(rs)).as_bytes());
-            Result::Deleted
+            Deletion::Deleted
         }
         Err(kube::Error::Api(status)) if status.code == 409 => {
             messages::warn(format!("skipped {}: it changed since it was listed ({})", describe(rs), status.message));
-            Result::Skipped
+            Deletion::Skipped
         }
         Err(kube::Error::Api(status)) if status.code == 404 => {
             messages::warn(format!("skipped {}: it no longer exists", describe(rs)));
-            Result::Skipped
+            Deletion::Skipped
         }
         Err(e) => {
             let d = kubeplug::error::describe(&e.into());
             messages::error(format!("deleting {}: {}", describe(rs), d.message), None);
-            Result::Failed
+            Deletion::Failed
         }
     }
 }

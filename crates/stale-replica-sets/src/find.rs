@@ -1,6 +1,10 @@
 //! Finding stale ReplicaSets: one paged list of ReplicaSets and one of Deployments, decoded into
 //! lean structs with only the fields this tool reads, and filtered as pages arrive so that only
-//! the candidates are held in memory.
+//! zero-replica ReplicaSets are held in memory.
+//!
+//! Order matters: owners are settled first (by uid), then `--keep` sets aside the newest stale
+//! ReplicaSets of each Deployment, and only then do `-l`, `--older-than`, `--deployment` and
+//! `--orphaned` narrow the list, so that a rollback target survives whatever those flags say.
 
 use anyhow::Context as _;
 use jiff::Timestamp;
@@ -9,24 +13,25 @@ use kube::core::ApiResource;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::owner::{Controller, LeanDeployment, OwnerReference, RevisionAnnotation, Usage};
 use crate::plan::{Filters, Scope};
 use kubeplug::error::Hint;
 use kubeplug::list::{Batch, list_all, list_pages};
 
-/// The annotation the Deployment controller sets on a Deployment and on each of its ReplicaSets.
-pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
-
-/// Whether a ReplicaSet's owning Deployment exists.
+/// Whether a ReplicaSet's controller exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OwnerStatus {
-    /// No controlling owner of kind Deployment.
+    /// No controller owner at all.
     None,
-    /// The owning Deployment exists (same uid).
+    /// Its controller is a Deployment that exists (same uid).
     Exists,
-    /// The owner reference points to a Deployment that is gone.
+    /// Its controller reference names a Deployment that is gone (no Deployment has that uid,
+    /// whatever the names say).
     Missing,
+    /// Its controller is not a Deployment: left alone, never deleted.
+    Foreign,
 }
 
 /// One ReplicaSet in the report.
@@ -44,19 +49,40 @@ pub struct StaleReplicaSet {
     pub created: Option<Timestamp>,
     /// The Deployment revision it belongs to.
     pub revision: Option<u64>,
-    /// The owning Deployment's name, if any.
-    pub deployment: Option<String>,
-    /// The owning Deployment's uid, if any.
-    pub deployment_uid: Option<String>,
-    /// Whether that Deployment exists.
+    /// Its controller reference.
+    pub controller: Controller,
+    /// Whether that controller exists.
     pub owner: OwnerStatus,
-    /// Container images of its pod template.
+    /// Container images of its pod template (only for `-o wide`).
     pub images: Vec<String>,
     /// It is the ReplicaSet its Deployment currently uses (only reported with --include-current;
-    /// never deleted).
+    /// never deleted, never printed by `-o name`).
     pub current: bool,
+    /// Its pod template, kept while its Deployment exists: the re-check before deleting compares
+    /// it with the Deployment's template of that moment.
+    pub template: Option<Box<RawValue>>,
     /// The full object as the server sent it, kept only for `-o json|yaml`.
     pub raw: Option<Box<RawValue>>,
+}
+
+impl StaleReplicaSet {
+    /// The name of the Deployment its controller reference names (existing or not).
+    pub fn deployment(&self) -> Option<&str> {
+        match &self.controller {
+            Controller::Deployment { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// No live controller owner: none at all, or a Deployment that is gone.
+    pub fn is_orphan(&self) -> bool {
+        matches!(self.owner, OwnerStatus::None | OwnerStatus::Missing)
+    }
+
+    /// Whether it may be deleted at all: stale and not someone else's.
+    pub fn deletable(&self) -> bool {
+        !self.current && self.owner != OwnerStatus::Foreign
+    }
 }
 
 /// What `find` found.
@@ -64,6 +90,29 @@ pub struct StaleReplicaSet {
 pub struct Report {
     /// The selected ReplicaSets, in list order (namespace, then name).
     pub stale: Vec<StaleReplicaSet>,
+    /// Zero-replica ReplicaSets left alone because another controller owns them, by `Kind.group`
+    /// (only those the other filters would have shown).
+    pub foreign: BTreeMap<String, usize>,
+}
+
+impl Report {
+    /// Whether anything stale (deletable) was found: what `--exit-code` answers.
+    pub fn found_stale(&self) -> bool {
+        self.stale.iter().any(StaleReplicaSet::deletable)
+    }
+
+    /// The stderr line about ReplicaSets left alone for their controller, if there are any.
+    pub fn foreign_note(&self) -> Option<String> {
+        let total: usize = self.foreign.values().sum();
+        if total == 0 {
+            return None;
+        }
+        let kinds: Vec<String> = self.foreign.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+        Some(format!(
+            "Left alone {total} ReplicaSet(s) with 0 replicas whose controller is not a Deployment ({}); -o wide --include-foreign shows them.",
+            kinds.join(", ")
+        ))
+    }
 }
 
 #[derive(Deserialize)]
@@ -86,37 +135,16 @@ struct LeanMeta {
     resource_version: String,
     creation_timestamp: Option<Timestamp>,
     #[serde(default)]
-    annotations: Revision,
+    annotations: RevisionAnnotation,
     #[serde(default)]
     owner_references: Vec<OwnerReference>,
-}
-
-/// Only the revision annotation is decoded; other annotations (some are huge, like
-/// `kubectl.kubernetes.io/last-applied-configuration`) are skipped without allocating.
-#[derive(Deserialize, Default)]
-struct Revision {
-    #[serde(rename = "deployment.kubernetes.io/revision")]
-    revision: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OwnerReference {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    uid: String,
-    #[serde(default)]
-    controller: bool,
 }
 
 #[derive(Deserialize, Default)]
 struct LeanRsSpec {
     replicas: Option<i32>,
-    #[serde(default)]
-    template: Template,
+    /// Kept as text: compared with the Deployment's template only when that is needed.
+    template: Option<Box<RawValue>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -137,16 +165,25 @@ struct Container {
     image: String,
 }
 
+/// Just the uid: what a label-selected list contributes when `--keep` needs the whole list.
 #[derive(Deserialize)]
-struct LeanDeployment {
-    metadata: LeanMeta,
+struct UidOnly {
+    metadata: UidMeta,
 }
 
-fn replicasets() -> ApiResource {
+#[derive(Deserialize)]
+struct UidMeta {
+    #[serde(default)]
+    uid: String,
+}
+
+/// The ReplicaSet resource (apps/v1).
+pub fn replicasets() -> ApiResource {
     ApiResource::erase::<k8s_openapi::api::apps::v1::ReplicaSet>(&())
 }
 
-fn deployments() -> ApiResource {
+/// The Deployment resource (apps/v1).
+pub fn deployments() -> ApiResource {
     ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&())
 }
 
@@ -194,8 +231,12 @@ async fn find_as<T: PageItem>(
     filters: &Filters,
     fields: Fields,
 ) -> anyhow::Result<Report> {
+    // `--keep` counts every stale ReplicaSet of a Deployment, labelled as `-l` wants or not: the
+    // list is then made without the selector, and a second, uid-only list tells which items the
+    // selector matches. Without `--keep`, the server filters the one list.
+    let selector_after_keep = filters.keep > 0 && filters.selector.is_some();
     let mut params = ListParams::default();
-    if let Some(selector) = &filters.selector {
+    if let Some(selector) = filters.selector.as_deref().filter(|_| !selector_after_keep) {
         params = params.labels(selector);
     }
     // Zero-replica ReplicaSets as compact rows, made as each page arrives (a page is freed before
@@ -211,48 +252,75 @@ async fn find_as<T: PageItem>(
         }
         for item in batch.items {
             let (rs, raw) = item.decode()?;
-            if let Some(owner) = controller_deployment(&rs.metadata)
-                && let Some(rev) = revision(&rs.metadata)
-            {
-                match newest.get_mut(&owner.uid) {
-                    Some(max) => *max = (*max).max(rev),
-                    None => {
-                        newest.insert(owner.uid.clone(), rev);
-                    }
-                }
-            }
             // A missing spec.replicas means 1, as the API server defaults it.
-            if rs.spec.replicas == Some(0) {
-                candidates.push(row(rs, raw, fields));
+            let zero = rs.spec.replicas == Some(0);
+            let row = row(rs, raw, fields);
+            if let (Controller::Deployment { uid, .. }, Some(rev)) = (&row.controller, row.revision) {
+                let max = newest.entry(uid.clone()).or_insert(rev);
+                *max = (*max).max(rev);
+            }
+            if zero {
+                candidates.push(row);
             }
         }
         Ok(())
     });
     let list_deploy = list_all::<LeanDeployment>(client, &deploy_resource, scope.namespace(), &all);
-    let (listed, deployments) = tokio::join!(list_rs, list_deploy);
+    let list_selected = async {
+        match filters.selector.as_deref().filter(|_| selector_after_keep) {
+            Some(selector) => {
+                let params = ListParams::default().labels(selector);
+                let matched = list_all::<UidOnly>(client, &rs_resource, scope.namespace(), &params).await?;
+                Ok(Some(matched.into_iter().map(|rs| rs.metadata.uid).collect::<HashSet<String>>()))
+            }
+            None => Ok(None),
+        }
+    };
+    let (listed, deployments, selected_uids) = tokio::join!(list_rs, list_deploy, list_selected);
     listed.map_err(|e| forbidden_hint(e, scope))?;
     let deployments = deployments.map_err(|e| forbidden_hint(e, scope))?;
+    let selected_uids: Option<HashSet<String>> = selected_uids.map_err(|e: anyhow::Error| forbidden_hint(e, scope))?;
 
-    let by_uid: HashMap<&str, &LeanDeployment> = deployments.iter().map(|d| (d.metadata.uid.as_str(), d)).collect();
+    let usage: HashMap<&str, Usage> =
+        deployments.iter().map(|d| (d.metadata.uid.as_str(), d.usage(newest.get(&d.metadata.uid).copied()))).collect();
     for rs in &mut candidates {
-        settle_owner(rs, &by_uid, &newest);
+        settle_owner(rs, &usage);
     }
-    candidates.retain(|rs| selected(rs, filters));
-    apply_keep(&mut candidates, filters.keep);
-    Ok(Report { stale: candidates })
+    let kept = kept_back(&candidates, filters.keep);
+    let mut report = Report::default();
+    for rs in candidates {
+        if kept.contains(&rs.uid) {
+            continue;
+        }
+        if !matches_selector_and_age(&rs, selected_uids.as_ref(), filters) {
+            continue;
+        }
+        // Another controller's: counted as left alone (they are no orphans, whatever --orphaned
+        // used to think), shown only on request, never part of a question about one Deployment.
+        if let Controller::Other { kind, .. } = &rs.controller
+            && filters.deployment.is_none()
+        {
+            if filters.orphaned || !filters.include_foreign {
+                *report.foreign.entry(kind.clone()).or_default() += 1;
+                continue;
+            }
+        } else if !selected_by_owner(&rs, filters) {
+            continue;
+        }
+        report.stale.push(rs);
+    }
+    Ok(report)
 }
 
 /// The report row of a zero-replica ReplicaSet, its fields moved (there may be many); owner
 /// status and currency are settled later by [`settle_owner`].
 fn row(rs: LeanReplicaSet, raw: Option<Box<RawValue>>, fields: Fields) -> StaleReplicaSet {
     let LeanReplicaSet { metadata: meta, spec } = rs;
-    let revision = revision(&meta);
-    let owner = meta.owner_references.into_iter().find(|o| o.controller && o.kind == "Deployment");
-    let images =
-        if fields.images { spec.template.spec.containers.into_iter().map(|c| c.image).collect() } else { Vec::new() };
-    let (deployment, deployment_uid) = match owner {
-        Some(o) => (Some(o.name), Some(o.uid)),
-        None => (None, None),
+    let images = match (&spec.template, fields.images) {
+        (Some(t), true) => serde_json::from_str::<Template>(t.get())
+            .map(|t| t.spec.containers.into_iter().map(|c| c.image).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
     };
     StaleReplicaSet {
         namespace: meta.namespace,
@@ -260,93 +328,86 @@ fn row(rs: LeanReplicaSet, raw: Option<Box<RawValue>>, fields: Fields) -> StaleR
         uid: meta.uid,
         resource_version: meta.resource_version,
         created: meta.creation_timestamp,
-        revision,
-        deployment,
-        deployment_uid,
+        revision: meta.annotations.get(),
+        controller: Controller::of(meta.owner_references),
         owner: OwnerStatus::None,
         images,
         current: false,
+        template: spec.template,
         raw,
     }
 }
 
-/// Whether the owning Deployment exists, and whether this is the ReplicaSet it currently uses.
-fn settle_owner(rs: &mut StaleReplicaSet, by_uid: &HashMap<&str, &LeanDeployment>, newest: &HashMap<String, u64>) {
-    let Some(uid) = &rs.deployment_uid else {
-        rs.owner = OwnerStatus::None;
-        return;
+/// Whether the controller exists, and whether this is the ReplicaSet its Deployment uses. The
+/// owner is the Deployment with the reference's uid: a Deployment deleted and recreated under the
+/// same name has a new uid and does not own its predecessor's ReplicaSets.
+fn settle_owner(rs: &mut StaleReplicaSet, usage: &HashMap<&str, Usage>) {
+    rs.owner = match &rs.controller {
+        Controller::None => OwnerStatus::None,
+        Controller::Other { .. } => OwnerStatus::Foreign,
+        Controller::Deployment { uid, .. } => match usage.get(uid.as_str()) {
+            None => OwnerStatus::Missing,
+            Some(usage) => {
+                rs.current = usage.uses(rs.revision, rs.template.as_deref());
+                OwnerStatus::Exists
+            }
+        },
     };
-    let Some(deployment) = by_uid.get(uid.as_str()) else {
-        rs.owner = OwnerStatus::Missing;
-        return;
-    };
-    rs.owner = OwnerStatus::Exists;
-    // The ReplicaSet in use is the one at the Deployment's own revision; if the Deployment has no
-    // revision yet, the newest of its ReplicaSets; one without a revision is taken as in use, to
-    // stay on the safe side.
-    let in_use = revision(&deployment.metadata).or_else(|| newest.get(uid).copied());
-    rs.current = rs.revision.is_none() || in_use == rs.revision;
+    if rs.owner != OwnerStatus::Exists {
+        // Only a live Deployment's ReplicaSets are re-checked before deletion.
+        rs.template = None;
+    }
 }
 
-fn selected(rs: &StaleReplicaSet, filters: &Filters) -> bool {
+/// The uids `--keep` sets aside: the `keep` newest stale ReplicaSets (by revision, then age) of
+/// each live Deployment, whatever the other filters say. Orphans are not kept back: `rollout
+/// undo` only reaches the ReplicaSets its Deployment owns.
+fn kept_back(candidates: &[StaleReplicaSet], keep: usize) -> HashSet<String> {
+    let mut per_deployment: HashMap<&str, Vec<&StaleReplicaSet>> = HashMap::new();
+    if keep == 0 {
+        return HashSet::new();
+    }
+    for rs in candidates.iter().filter(|rs| !rs.current && rs.owner == OwnerStatus::Exists) {
+        if let Controller::Deployment { uid, .. } = &rs.controller {
+            per_deployment.entry(uid).or_default().push(rs);
+        }
+    }
+    per_deployment
+        .into_values()
+        .flat_map(|mut rs| {
+            rs.sort_by_key(|rs| std::cmp::Reverse((rs.revision, rs.created)));
+            rs.into_iter().take(keep).map(|rs| rs.uid.clone())
+        })
+        .collect()
+}
+
+/// `-l` (when applied here rather than by the server) and `--older-than`.
+fn matches_selector_and_age(rs: &StaleReplicaSet, selected: Option<&HashSet<String>>, filters: &Filters) -> bool {
+    if let Some(selected) = selected
+        && !selected.contains(&rs.uid)
+    {
+        return false;
+    }
+    match filters.older_than {
+        Some(min_age) => rs.created.is_some_and(|created| kubeplug::age::elapsed(created, Timestamp::now()) > min_age),
+        None => true,
+    }
+}
+
+/// `--include-current`, `--deployment`, `--orphaned`, and never another controller's.
+fn selected_by_owner(rs: &StaleReplicaSet, filters: &Filters) -> bool {
+    if rs.owner == OwnerStatus::Foreign {
+        return false;
+    }
     if rs.current && !filters.include_current {
         return false;
     }
     if let Some(name) = &filters.deployment
-        && rs.deployment.as_ref() != Some(name)
+        && rs.deployment() != Some(name.as_str())
     {
         return false;
     }
-    if filters.orphaned && rs.owner == OwnerStatus::Exists {
-        return false;
-    }
-    if let Some(min_age) = filters.older_than {
-        let old_enough = rs.created.is_some_and(|created| kubeplug::age::elapsed(created, Timestamp::now()) > min_age);
-        if !old_enough {
-            return false;
-        }
-    }
-    true
-}
-
-/// Leaves out the `keep` newest stale ReplicaSets of each Deployment, by revision.
-fn apply_keep(stale: &mut Vec<StaleReplicaSet>, keep: usize) {
-    if keep == 0 {
-        return;
-    }
-    let mut revisions: HashMap<(String, String), Vec<u64>> = HashMap::new();
-    for rs in stale.iter().filter(|rs| !rs.current) {
-        if let Some(d) = &rs.deployment {
-            revisions.entry((rs.namespace.clone(), d.clone())).or_default().push(rs.revision.unwrap_or(0));
-        }
-    }
-    let thresholds: HashMap<(String, String), u64> = revisions
-        .into_iter()
-        .filter_map(|(key, mut revs)| {
-            revs.sort_unstable_by(|a, b| b.cmp(a));
-            // Everything at or above the keep-th newest revision is kept back; with fewer than
-            // `keep`, all of them are.
-            revs.get(keep - 1).or(revs.last()).map(|&r| (key, r))
-        })
-        .collect();
-    stale.retain(|rs| {
-        if rs.current {
-            return true;
-        }
-        let Some(d) = &rs.deployment else { return true };
-        match thresholds.get(&(rs.namespace.clone(), d.clone())) {
-            Some(&threshold) => rs.revision.unwrap_or(0) < threshold,
-            None => true,
-        }
-    });
-}
-
-fn controller_deployment(meta: &LeanMeta) -> Option<&OwnerReference> {
-    meta.owner_references.iter().find(|o| o.controller && o.kind == "Deployment")
-}
-
-fn revision(meta: &LeanMeta) -> Option<u64> {
-    meta.annotations.revision.as_deref().and_then(|r| r.parse().ok())
+    !filters.orphaned || rs.is_orphan()
 }
 
 /// A refused cluster-wide list is common (namespace-scoped RBAC): suggest `-n`.
@@ -370,37 +431,46 @@ mod tests {
             resource_version: "1".into(),
             created: None,
             revision: Some(revision),
-            deployment: deployment.map(Into::into),
-            deployment_uid: deployment.map(|d| format!("uid-{d}")),
-            owner: OwnerStatus::Exists,
+            controller: match deployment {
+                Some(d) => Controller::Deployment { name: d.into(), uid: format!("uid-{d}") },
+                None => Controller::None,
+            },
+            owner: if deployment.is_some() { OwnerStatus::Exists } else { OwnerStatus::None },
             images: vec![],
             current: false,
+            template: None,
             raw: None,
         }
     }
 
-    fn names(v: &[StaleReplicaSet]) -> Vec<&str> {
-        v.iter().map(|r| r.name.as_str()).collect()
+    fn kept(v: &[StaleReplicaSet], keep: usize) -> Vec<&str> {
+        let kept = kept_back(v, keep);
+        let mut names: Vec<&str> = v.iter().filter(|rs| kept.contains(&rs.uid)).map(|rs| rs.name.as_str()).collect();
+        names.sort();
+        names
     }
 
     #[test]
-    fn keep_leaves_out_the_newest_revisions_of_each_deployment() {
-        let mut v = vec![
+    fn keep_sets_aside_the_newest_revisions_of_each_deployment() {
+        let v = vec![
             rs("web-1", Some("web"), 1),
             rs("web-3", Some("web"), 3),
             rs("web-2", Some("web"), 2),
             rs("api-7", Some("api"), 7),
             rs("lonely", None, 0),
         ];
-        apply_keep(&mut v, 2);
-        assert_eq!(names(&v), ["web-1", "lonely"]);
+        assert_eq!(kept(&v, 2), ["api-7", "web-2", "web-3"]);
+        assert_eq!(kept(&v, 0), Vec::<&str>::new());
     }
 
     #[test]
-    fn keep_zero_keeps_everything() {
-        let mut v = vec![rs("web-1", Some("web"), 1)];
-        apply_keep(&mut v, 0);
-        assert_eq!(names(&v), ["web-1"]);
+    fn keep_ignores_the_current_replicaset_and_orphans() {
+        let mut current = rs("web-9", Some("web"), 9);
+        current.current = true;
+        let mut gone = rs("old-5", Some("gone"), 5);
+        gone.owner = OwnerStatus::Missing;
+        let v = vec![rs("web-1", Some("web"), 1), rs("web-2", Some("web"), 2), current, gone];
+        assert_eq!(kept(&v, 1), ["web-2"]);
     }
 
     #[test]
@@ -409,7 +479,8 @@ mod tests {
         let lean: LeanReplicaSet = serde_json::from_str(json).unwrap();
         assert_eq!(lean.metadata.name, "web-0");
         assert_eq!(lean.spec.replicas, Some(0));
-        assert_eq!(revision(&lean.metadata), Some(1));
+        assert_eq!(lean.metadata.annotations.get(), Some(1));
         assert!(lean.metadata.creation_timestamp.is_some());
+        assert!(lean.spec.template.is_some());
     }
 }

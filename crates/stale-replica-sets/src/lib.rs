@@ -2,11 +2,13 @@
 //! scaled to zero, with their owner, age and revision, and a safe way to delete them.
 //!
 //! Args ([`cli`]) → [`plan::Plan`] (validated) → [`find::find`] (one paged list of ReplicaSets,
-//! one of Deployments) → [`render`] or [`delete::delete`].
+//! one of Deployments; ownership by [`owner`]) → [`render`] or [`delete::delete`] (which reads
+//! each owning Deployment again right before deleting).
 
 pub mod cli;
 pub mod delete;
 pub mod find;
+pub mod owner;
 pub mod plan;
 pub mod render;
 
@@ -22,12 +24,15 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let printer = Printer::new(&args.output);
     let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(&printer)).await?;
 
-    if report.stale.is_empty() {
-        kubeplug::messages::info(scope.nothing_found());
-        return Ok(Outcome::Success);
+    // Like a kubectl warning, before the output.
+    if let Some(note) = report.foreign_note() {
+        kubeplug::messages::info(note);
     }
+    let found = report.found_stale();
     match &plan.action {
         plan::Action::Show => render::print(&printer, &scope, report)?,
+        // `kubectl delete` with nothing to delete says so on stderr, in the same words.
+        plan::Action::Delete(_) if report.stale.is_empty() => kubeplug::messages::info(scope.nothing_found()),
         plan::Action::Delete(mode) => {
             let summary = delete::delete(&connection.client, &report, mode, plan.concurrency).await?;
             if summary.failed > 0 {
@@ -35,5 +40,5 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
             }
         }
     }
-    Ok(Outcome::negative_if(plan.exit_code))
+    Ok(Outcome::negative_if(plan.exit_code && found))
 }

@@ -17,12 +17,14 @@ pub struct Filters {
     pub deployment: Option<String>,
     /// Only those older than this.
     pub older_than: Option<Duration>,
-    /// Leave out the N newest stale ReplicaSets per Deployment.
+    /// Set aside the N newest stale ReplicaSets of each live Deployment, before the other filters.
     pub keep: usize,
-    /// Only those whose owner is missing or absent.
+    /// Only those with no live controller owner.
     pub orphaned: bool,
     /// Also report the current ReplicaSet of a Deployment scaled to zero.
     pub include_current: bool,
+    /// Also report (in the wide table only) zero-replica ReplicaSets of other controllers.
+    pub include_foreign: bool,
 }
 
 /// Where to look.
@@ -113,6 +115,14 @@ impl Plan {
         if args.delete && args.output.output.is_some() {
             bail!("--delete prints what it deletes the way kubectl delete does; -o cannot be used with it");
         }
+        if args.include_foreign && args.delete {
+            bail!("--include-foreign cannot be used with --delete: ReplicaSets of other controllers are never deleted");
+        }
+        if args.include_foreign && Printer::new(&args.output).format() != OutputFormat::Wide {
+            // Only the wide table has a CONTROLLER column to tell them apart; names and objects
+            // are for pipes, which must not carry another controller's ReplicaSets.
+            bail!("--include-foreign needs -o wide, which shows each ReplicaSet's controller");
+        }
         let action = if !args.delete {
             Action::Show
         } else {
@@ -135,6 +145,7 @@ impl Plan {
                 keep,
                 orphaned: args.orphaned,
                 include_current: args.include_current,
+                include_foreign: args.include_foreign,
             },
             action,
             exit_code: args.exit_code,

@@ -1,21 +1,54 @@
-//! End-to-end: the built binary (and the real kubectl dispatching to it) against apiserver-fake.
+//! End-to-end: the built binary (and the real kubectl dispatching to it) against apiserver-fake,
+//! for what needs the fake: fault injection and hooks (a rollback between listing and deleting),
+//! creation times in the past, request records. The behaviours both servers show alike are in
+//! `backends.rs`, which runs each test on the fake and on a real kube-apiserver.
 
-use apiserver_fake::{FakeServer, Options, testing};
+use apiserver_fake::{Cluster, FakeServer, Options, testing};
 use std::path::Path;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-show-stale_replica_sets");
 
-/// `created` is how long ago, in days.
-fn rs(ns: &str, name: &str, owner: Option<(&str, &str)>, revision: u32, replicas: u32, days: u32, app: &str) -> String {
+/// Who controls a seeded ReplicaSet.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    /// A Deployment: (name, uid).
+    Deployment(&'a str, &'a str),
+    /// An Argo Rollout (a custom resource, `argoproj.io`): (name, uid).
+    Rollout(&'a str, &'a str),
+    /// No controller.
+    None,
+}
+
+use Owner::{Deployment as Dep, Rollout};
+
+/// A ReplicaSet as the Deployment controller makes it: the revision annotation and the
+/// `pod-template-hash` label on it and on its pod template. `created` is how long ago, in days;
+/// `extra` adds labels (`"tier: old"`).
+#[allow(clippy::too_many_arguments)]
+fn rs_labelled(
+    ns: &str,
+    name: &str,
+    owner: Owner,
+    revision: u32,
+    replicas: u32,
+    days: u32,
+    app: &str,
+    extra: &str,
+) -> String {
     let created = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days as i64);
-    let owner = owner
-        .map(|(deploy, uid)| {
-            format!(
-                "  ownerReferences:\n  - {{apiVersion: apps/v1, kind: Deployment, name: {deploy}, uid: {uid}, controller: true, blockOwnerDeletion: true}}\n"
-            )
-        })
-        .unwrap_or_default();
+    let reference = |api_version: &str, kind: &str, owner: &str, uid: &str| {
+        format!(
+            "  ownerReferences:\n  - {{apiVersion: {api_version}, kind: {kind}, name: {owner}, uid: {uid}, controller: true, blockOwnerDeletion: true}}\n"
+        )
+    };
+    let owner = match owner {
+        Owner::Deployment(d, uid) => reference("apps/v1", "Deployment", d, uid),
+        Owner::Rollout(r, uid) => reference("argoproj.io/v1alpha1", "Rollout", r, uid),
+        Owner::None => String::new(),
+    };
+    let extra = if extra.is_empty() { String::new() } else { format!(", {extra}") };
+    let hash = format!("{app}{revision}hash");
     format!(
         "apiVersion: apps/v1
 kind: ReplicaSet
@@ -23,13 +56,13 @@ metadata:
   name: {name}
   namespace: {ns}
   creationTimestamp: \"{created}\"
-  labels: {{app: {app}}}
+  labels: {{app: {app}, pod-template-hash: {hash}{extra}}}
   annotations: {{deployment.kubernetes.io/revision: \"{revision}\"}}
 {owner}spec:
   replicas: {replicas}
-  selector: {{matchLabels: {{app: {app}}}}}
+  selector: {{matchLabels: {{app: {app}, pod-template-hash: {hash}}}}}
   template:
-    metadata: {{labels: {{app: {app}}}}}
+    metadata: {{labels: {{app: {app}, pod-template-hash: {hash}}}}}
     spec:
       containers: [{{name: c, image: \"registry.example/{app}:v{revision}\"}}]
 ---
@@ -37,6 +70,12 @@ metadata:
     )
 }
 
+fn rs(ns: &str, name: &str, owner: Owner, revision: u32, replicas: u32, days: u32, app: &str) -> String {
+    rs_labelled(ns, name, owner, revision, replicas, days, app, "")
+}
+
+/// A Deployment its controller has caught up with (`status.observedGeneration` = generation),
+/// whose pod template is that of its ReplicaSet at `revision` (less the hash label).
 fn deployment(ns: &str, name: &str, uid: &str, revision: u32, replicas: u32) -> String {
     format!(
         "apiVersion: apps/v1
@@ -45,6 +84,7 @@ metadata:
   name: {name}
   namespace: {ns}
   uid: {uid}
+  generation: 1
   annotations: {{deployment.kubernetes.io/revision: \"{revision}\"}}
 spec:
   replicas: {replicas}
@@ -53,6 +93,7 @@ spec:
     metadata: {{labels: {{app: {name}}}}}
     spec:
       containers: [{{name: c, image: \"registry.example/{name}:v{revision}\"}}]
+status: {{observedGeneration: 1}}
 ---
 "
     )
@@ -64,28 +105,46 @@ fn namespace(name: &str) -> String {
 
 /// shop: Deployment web at revision 4 (three old ReplicaSets at 0), Deployment api scaled to 0
 /// (its current ReplicaSet api-2 is at 0 too), an orphan whose Deployment is gone, a bare
-/// ReplicaSet at 0 with no owner, and a busy one. blog: one old ReplicaSet, 10 days old.
+/// ReplicaSet at 0 with no owner, a busy one, two of an Argo Rollout scaled down on purpose, and
+/// Deployment cart, deleted and recreated under the same name (new uid): cart-old-1 belonged to
+/// its predecessor. blog: one old ReplicaSet, 10 days old. hist: Deployment hist at revision 5,
+/// revisions 1-2 ten days old (`tier: old`), 3-4 a day old (`tier: new`).
 fn seed() -> String {
     let mut y = String::new();
-    for ns in ["shop", "blog", "empty"] {
+    for ns in ["shop", "blog", "hist", "empty"] {
         y += &namespace(ns);
     }
     y += &deployment("shop", "web", "uid-web", 4, 2);
     y += &deployment("shop", "api", "uid-api", 2, 0);
+    y += &deployment("shop", "cart", "uid-cart-2", 1, 1);
     y += &deployment("blog", "blog", "uid-blog", 2, 1);
-    y += &rs("shop", "web-1", Some(("web", "uid-web")), 1, 0, 5, "web");
-    y += &rs("shop", "web-2", Some(("web", "uid-web")), 2, 0, 5, "web");
-    y += &rs("shop", "web-3", Some(("web", "uid-web")), 3, 0, 5, "web");
-    y += &rs("shop", "web-4", Some(("web", "uid-web")), 4, 2, 5, "web");
-    y += &rs("shop", "api-1", Some(("api", "uid-api")), 1, 0, 5, "api");
-    y += &rs("shop", "api-2", Some(("api", "uid-api")), 2, 0, 5, "api");
-    y += &rs("shop", "old-1", Some(("gone", "uid-gone")), 3, 0, 5, "gone");
-    y += &rs("shop", "bare", None, 1, 0, 5, "bare");
-    y += &rs("shop", "busy", None, 1, 3, 5, "busy");
-    y += &rs("blog", "blog-1", Some(("blog", "uid-blog")), 1, 0, 10, "blog");
-    y += &rs("blog", "blog-2", Some(("blog", "uid-blog")), 2, 1, 10, "blog");
+    y += &deployment("hist", "hist", "uid-hist", 5, 1);
+    y += &rs("shop", "web-1", Dep("web", "uid-web"), 1, 0, 5, "web");
+    y += &rs("shop", "web-2", Dep("web", "uid-web"), 2, 0, 5, "web");
+    y += &rs("shop", "web-3", Dep("web", "uid-web"), 3, 0, 5, "web");
+    y += &rs("shop", "web-4", Dep("web", "uid-web"), 4, 2, 5, "web");
+    y += &rs("shop", "api-1", Dep("api", "uid-api"), 1, 0, 5, "api");
+    y += &rs("shop", "api-2", Dep("api", "uid-api"), 2, 0, 5, "api");
+    y += &rs("shop", "old-1", Dep("gone", "uid-gone"), 3, 0, 5, "gone");
+    y += &rs("shop", "bare", Owner::None, 1, 0, 5, "bare");
+    y += &rs("shop", "busy", Owner::None, 1, 3, 5, "busy");
+    y += &rs("shop", "canary-1", Rollout("canary", "uid-canary"), 1, 0, 5, "canary");
+    y += &rs("shop", "canary-2", Rollout("canary", "uid-canary"), 2, 0, 5, "canary");
+    y += &rs("shop", "canary-3", Rollout("canary", "uid-canary"), 3, 1, 5, "canary");
+    y += &rs("shop", "cart-old-1", Dep("cart", "uid-cart-1"), 1, 0, 5, "cart");
+    y += &rs("shop", "cart-1", Dep("cart", "uid-cart-2"), 1, 1, 2, "cart");
+    y += &rs("blog", "blog-1", Dep("blog", "uid-blog"), 1, 0, 10, "blog");
+    y += &rs("blog", "blog-2", Dep("blog", "uid-blog"), 2, 1, 10, "blog");
+    for (rev, days, tier) in [(1, 10, "old"), (2, 10, "old"), (3, 1, "new"), (4, 1, "new")] {
+        let tier = format!("tier: {tier}");
+        y += &rs_labelled("hist", &format!("hist-{rev}"), Dep("hist", "uid-hist"), rev, 0, days, "hist", &tier);
+    }
+    y += &rs("hist", "hist-5", Dep("hist", "uid-hist"), 5, 1, 1, "hist");
     y
 }
+
+/// What the Rollout-owned ReplicaSets make the plugin say on stderr in shop.
+const SHOP_FOREIGN_NOTE: &str = "Left alone 2 ReplicaSet(s) with 0 replicas whose controller is not a Deployment (2 Rollout.argoproj.io); -o wide --include-foreign shows them.\n";
 
 fn server() -> FakeServer {
     FakeServer::start_with(Options { seed_yaml: vec![seed()], ..Default::default() }).expect("fake server starts")
@@ -122,19 +181,21 @@ fn exists(server: &FakeServer, ns: &str, name: &str) -> bool {
 #[test]
 fn lists_stale_replicasets_of_the_namespace_like_kubectl_get() {
     let s = server();
-    let out = ok(run(&s, &["-n", "shop"]));
+    let o = run(&s, &["-n", "shop"]);
     // Sorted by name, as the server lists them; api-2 (in use by api, scaled to 0), web-4 and
-    // busy (replicas > 0) are not stale.
+    // busy (replicas > 0) are not stale; canary-1 and canary-2 belong to an Argo Rollout.
     assert_eq!(
-        out,
-        "NAME    DEPLOYMENT   REVISION   AGE\n\
-         api-1   api          1          5d\n\
-         bare    <none>       1          5d\n\
-         old-1   gone         3          5d\n\
-         web-1   web          1          5d\n\
-         web-2   web          2          5d\n\
-         web-3   web          3          5d\n"
+        stdout(&o),
+        "NAME         DEPLOYMENT   REVISION   AGE\n\
+         api-1        api          1          5d\n\
+         bare         <none>       1          5d\n\
+         cart-old-1   cart         1          5d\n\
+         old-1        gone         3          5d\n\
+         web-1        web          1          5d\n\
+         web-2        web          2          5d\n\
+         web-3        web          3          5d\n"
     );
+    assert_eq!(stderr(&o), SHOP_FOREIGN_NOTE);
 }
 
 #[test]
@@ -152,8 +213,27 @@ fn all_namespaces_adds_the_namespace_column_with_one_cluster_wide_list() {
     let s = server();
     s.clear_requests();
     let out = ok(run(&s, &["-A", "--no-headers"]));
-    assert_eq!(column(&format!("x\n{out}"), 0), ["blog", "shop", "shop", "shop", "shop", "shop", "shop"]);
-    assert_eq!(column(&format!("x\n{out}"), 1), ["blog-1", "api-1", "bare", "old-1", "web-1", "web-2", "web-3"]);
+    assert_eq!(
+        column(&format!("x\n{out}"), 0),
+        ["blog", "hist", "hist", "hist", "hist", "shop", "shop", "shop", "shop", "shop", "shop", "shop"]
+    );
+    assert_eq!(
+        column(&format!("x\n{out}"), 1),
+        [
+            "blog-1",
+            "hist-1",
+            "hist-2",
+            "hist-3",
+            "hist-4",
+            "api-1",
+            "bare",
+            "cart-old-1",
+            "old-1",
+            "web-1",
+            "web-2",
+            "web-3"
+        ]
+    );
     let rs_lists: Vec<String> = s
         .requests()
         .iter()
@@ -164,20 +244,22 @@ fn all_namespaces_adds_the_namespace_column_with_one_cluster_wide_list() {
 }
 
 #[test]
-fn wide_output_adds_images_and_owner_status() {
+fn wide_output_adds_images_owner_status_and_controller() {
     let s = server();
     let out = ok(run(&s, &["-n", "shop", "-o", "wide"]));
     let header = out.lines().next().unwrap();
     assert_eq!(
         header.split_whitespace().collect::<Vec<_>>(),
-        ["NAME", "DEPLOYMENT", "REVISION", "AGE", "IMAGES", "OWNER", "STATUS"]
+        ["NAME", "DEPLOYMENT", "REVISION", "AGE", "IMAGES", "OWNER", "STATUS", "CONTROLLER"]
     );
-    let old = out.lines().find(|l| l.starts_with("old-1")).unwrap();
-    assert!(old.contains("registry.example/gone:v3") && old.ends_with("missing"), "{old}");
-    let web = out.lines().find(|l| l.starts_with("web-1")).unwrap();
-    assert!(web.ends_with("exists"), "{web}");
-    let bare = out.lines().find(|l| l.starts_with("bare")).unwrap();
-    assert!(bare.ends_with("<none>"), "{bare}");
+    let row = |name: &str| -> Vec<String> {
+        let line = out.lines().find(|l| l.split_whitespace().next() == Some(name)).unwrap();
+        line.split_whitespace().map(String::from).collect()
+    };
+    assert_eq!(row("old-1"), ["old-1", "gone", "3", "5d", "registry.example/gone:v3", "missing", "Deployment/gone"]);
+    assert_eq!(row("web-1"), ["web-1", "web", "1", "5d", "registry.example/web:v1", "exists", "Deployment/web"]);
+    assert_eq!(row("bare"), ["bare", "<none>", "1", "5d", "registry.example/bare:v1", "<none>", "<none>"]);
+    assert!(!out.contains("canary"), "another controller's ReplicaSets are not listed: {out}");
 }
 
 #[test]
@@ -216,18 +298,21 @@ fn yaml_output_is_a_list_too() {
 fn filters_select_by_deployment_age_selector_and_owner() {
     let s = server();
     assert_eq!(column(&ok(run(&s, &["-n", "shop", "--deployment", "web"])), 0), ["web-1", "web-2", "web-3"]);
-    assert_eq!(column(&ok(run(&s, &["-A", "--older-than", "7d"])), 1), ["blog-1"]);
+    assert_eq!(column(&ok(run(&s, &["-A", "--older-than", "7d"])), 1), ["blog-1", "hist-1", "hist-2"]);
     assert_eq!(column(&ok(run(&s, &["-n", "shop", "-l", "app in (api,bare)"])), 0), ["api-1", "bare"]);
-    assert_eq!(column(&ok(run(&s, &["-n", "shop", "--orphaned"])), 0), ["bare", "old-1"]);
+    assert_eq!(column(&ok(run(&s, &["-n", "shop", "--orphaned"])), 0), ["bare", "cart-old-1", "old-1"]);
 }
 
 #[test]
 fn keep_leaves_the_newest_rollback_targets_of_each_deployment() {
     let s = server();
-    // web keeps web-3 (newest stale), api keeps api-1, the orphan's vanished Deployment keeps old-1;
-    // bare belongs to no Deployment and is not kept back.
-    assert_eq!(column(&ok(run(&s, &["-n", "shop", "--keep", "1"])), 0), ["bare", "web-1", "web-2"]);
-    assert_eq!(column(&ok(run(&s, &["-n", "shop", "--keep", "2"])), 0), ["bare", "web-1"]);
+    // web keeps web-3 (newest stale), api keeps api-1; orphans (bare, old-1 whose Deployment is
+    // gone, cart-old-1 whose Deployment was recreated) are no rollback target and are not kept back.
+    assert_eq!(
+        column(&ok(run(&s, &["-n", "shop", "--keep", "1"])), 0),
+        ["bare", "cart-old-1", "old-1", "web-1", "web-2"]
+    );
+    assert_eq!(column(&ok(run(&s, &["-n", "shop", "--keep", "2"])), 0), ["bare", "cart-old-1", "old-1", "web-1"]);
 }
 
 #[test]
@@ -246,6 +331,11 @@ fn include_current_shows_the_replicaset_in_use_marked() {
 fn exit_code_flag_makes_found_a_distinct_code() {
     let s = server();
     assert_eq!(run(&s, &["-n", "shop", "--exit-code"]).status.code(), Some(3));
+    // Only the ReplicaSet in use is shown (api-1 is kept back): nothing stale was found.
+    let in_use_only =
+        run(&s, &["-n", "shop", "--deployment", "api", "--keep", "1", "--include-current", "--exit-code"]);
+    assert_eq!(column(&stdout(&in_use_only), 0), ["api-2"]);
+    assert_eq!(in_use_only.status.code(), Some(0));
     let none = run(&s, &["-n", "empty", "--exit-code"]);
     assert_eq!(none.status.code(), Some(0));
     assert_eq!(stderr(&none), "No resources found in empty namespace.\n");
@@ -268,16 +358,16 @@ fn delete_with_yes_deletes_with_preconditions_and_never_the_current_replicaset()
     let s = server();
     let o = run(&s, &["-n", "shop", "--delete", "--yes", "--include-current"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    for gone in ["web-1", "web-2", "web-3", "api-1", "old-1", "bare"] {
+    for gone in ["web-1", "web-2", "web-3", "api-1", "old-1", "bare", "cart-old-1"] {
         assert!(!exists(&s, "shop", gone), "{gone} should be deleted");
     }
-    for kept in ["web-4", "busy", "api-2"] {
+    for kept in ["web-4", "busy", "api-2", "cart-1", "canary-1", "canary-2", "canary-3"] {
         assert!(exists(&s, "shop", kept), "{kept} must not be deleted");
     }
     assert!(stderr(&o).contains("api-2") && stderr(&o).contains("currently uses"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("6 deleted, 1 skipped, 0 failed"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("7 deleted, 1 skipped, 0 failed"), "{}", stderr(&o));
     let deletes: Vec<_> = s.requests().into_iter().filter(|r| r.method == "DELETE").collect();
-    assert_eq!(deletes.len(), 6);
+    assert_eq!(deletes.len(), 7);
 }
 
 #[test]
@@ -313,6 +403,152 @@ fn a_replicaset_scaled_up_between_listing_and_delete_is_skipped_not_deleted() {
     assert!(stderr(&o).contains("2 deleted, 1 skipped, 0 failed"), "{}", stderr(&o));
 }
 
+/// What `kubectl rollout undo` does to a Deployment: its pod template becomes the target
+/// ReplicaSet's (less the `pod-template-hash` label), and the server bumps its generation. The
+/// Deployment controller has not acted yet; `observed` pretends it has at least observed the new
+/// generation (without having renumbered or scaled the ReplicaSet yet).
+fn roll_back(cluster: &Cluster, ns: &str, deployment: &str, to: &str, observed: bool) {
+    let mut d = cluster.get("apps/v1", "deployments", Some(ns), deployment).unwrap();
+    let rs = cluster.get("apps/v1", "replicasets", Some(ns), to).unwrap();
+    let mut template = rs["spec"]["template"].clone();
+    template["metadata"]["labels"].as_object_mut().unwrap().remove("pod-template-hash");
+    d["spec"]["template"] = template;
+    let generation = d["metadata"]["generation"].as_i64().unwrap() + 1;
+    d["metadata"]["generation"] = generation.into();
+    if observed {
+        d["status"]["observedGeneration"] = generation.into();
+    }
+    cluster.seed([d]).unwrap();
+}
+
+#[test]
+fn a_rollout_undo_between_listing_and_deleting_is_skipped() {
+    let s = server();
+    // The re-read of Deployment web right before deleting is the first GET of its path (the
+    // listing GETs the collection): the undo lands after the listing, before the re-check.
+    s.faults().on_request("GET", "/apis/apps/v1/namespaces/shop/deployments/web", |cluster| {
+        roll_back(cluster, "shop", "web", "web-2", false)
+    });
+    let o = run(&s, &["-n", "shop", "--deployment", "web", "--delete", "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Until its controller acts on the undo, which of web's ReplicaSets it will use is open:
+    // none of them is deleted.
+    for name in ["web-1", "web-2", "web-3"] {
+        assert!(exists(&s, "shop", name), "{name} must survive");
+    }
+    assert!(
+        stderr(&o).contains(r#"skipped replicaset.apps "web-2" in namespace "shop": Deployment "web" has a change its controller has not acted on yet (generation 2, observed 1)"#),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("0 deleted, 3 skipped, 0 failed"), "{}", stderr(&o));
+    assert!(s.requests().iter().all(|r| r.method != "DELETE"));
+}
+
+#[test]
+fn a_replicaset_the_deployment_uses_again_is_skipped_even_once_observed() {
+    let s = server();
+    s.faults().on_request("GET", "/apis/apps/v1/namespaces/shop/deployments/web", |cluster| {
+        roll_back(cluster, "shop", "web", "web-2", true)
+    });
+    let o = run(&s, &["-n", "shop", "--deployment", "web", "--delete", "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // web-2's template is web's again (hash label aside): it is the one web uses.
+    assert!(exists(&s, "shop", "web-2"), "the rollback target must survive");
+    assert!(!exists(&s, "shop", "web-1") && !exists(&s, "shop", "web-3"));
+    assert!(
+        stderr(&o).contains(r#"skipped replicaset.apps "web-2" in namespace "shop": Deployment "web" uses it again"#),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("2 deleted, 1 skipped, 0 failed"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_rollback_after_the_recheck_is_the_window_the_readme_names() {
+    let s = server();
+    // The undo lands after web was re-read, right before the first DELETE (web-1's, with one
+    // deletion in flight at a time) and the controller has not touched web-2 yet: its
+    // resourceVersion is unchanged, so nothing refuses that DELETE. The README says so.
+    s.faults().on_request("DELETE", "/apis/apps/v1/namespaces/shop/replicasets/", |cluster| {
+        roll_back(cluster, "shop", "web", "web-2", false)
+    });
+    let o = run(&s, &["-n", "shop", "--deployment", "web", "--delete", "--yes", "--concurrency", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!exists(&s, "shop", "web-2"), "the documented window: not caught");
+    assert!(stderr(&o).contains("3 deleted, 0 skipped, 0 failed"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_rollout_owned_replicaset_survives_delete_yes_and_orphaned_delete_yes() {
+    let s = server();
+    let o = run(&s, &["-n", "shop", "--orphaned", "--delete", "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for gone in ["bare", "old-1", "cart-old-1"] {
+        assert!(!exists(&s, "shop", gone), "{gone} has no live controller and should be deleted");
+    }
+    assert!(exists(&s, "shop", "canary-1") && exists(&s, "shop", "canary-2"));
+    assert!(stderr(&o).starts_with(SHOP_FOREIGN_NOTE), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 deleted, 0 skipped, 0 failed"), "{}", stderr(&o));
+
+    let o = run(&s, &["-n", "shop", "--delete", "--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(exists(&s, "shop", "canary-1") && exists(&s, "shop", "canary-2"));
+    assert!(stderr(&o).starts_with(SHOP_FOREIGN_NOTE), "{}", stderr(&o));
+    assert!(
+        s.requests().iter().all(|r| !(r.method == "DELETE" && r.path.contains("canary"))),
+        "no DELETE is ever sent for them"
+    );
+}
+
+#[test]
+fn include_current_json_marks_the_replicaset_in_use_with_an_annotation() {
+    let s = server();
+    let in_use =
+        |item: &serde_json::Value| item["metadata"]["annotations"]["kubeplug.io/in-use"].as_str() == Some("true");
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(run(&s, &["-n", "shop", "--deployment", "api", "--include-current", "-o", "json"])))
+            .unwrap();
+    let marks: Vec<(&str, bool)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["metadata"]["name"].as_str().unwrap(), in_use(i)))
+        .collect();
+    assert_eq!(marks, [("api-1", false), ("api-2", true)]);
+    // The server's object is not touched; the other annotations are kept.
+    let api2 = s.get("apps/v1", "replicasets", Some("shop"), "api-2").unwrap();
+    assert!(api2["metadata"]["annotations"].get("kubeplug.io/in-use").is_none());
+    assert_eq!(list["items"][1]["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "2");
+
+    let yaml = ok(run(&s, &["-n", "shop", "--deployment", "api", "--include-current", "-o", "yaml"]));
+    assert_eq!(
+        yaml.matches("kubeplug.io/in-use: 'true'").count() + yaml.matches("kubeplug.io/in-use: \"true\"").count(),
+        1,
+        "{yaml}"
+    );
+
+    // Without --include-current, no ReplicaSet in use and no mark.
+    let plain = ok(run(&s, &["-n", "shop", "-o", "json"]));
+    assert!(!plain.contains("kubeplug.io/in-use") && !plain.contains("\"api-2\""), "{plain}");
+}
+
+#[test]
+fn keep_sets_aside_rollback_targets_before_older_than_and_selectors_narrow() {
+    let s = server();
+    // hist: stale revisions 1-2 are 10 days old (tier old), 3-4 a day old (tier new); 5 in use.
+    // --keep 2 sets aside 3 and 4 first; --older-than then leaves 1 and 2.
+    assert_eq!(column(&ok(run(&s, &["-n", "hist", "--keep", "2", "--older-than", "7d"])), 0), ["hist-1", "hist-2"]);
+    assert_eq!(column(&ok(run(&s, &["-n", "hist", "--keep", "3", "--older-than", "7d"])), 0), ["hist-1"]);
+    // The same with a selector: --keep counts all of hist's stale ReplicaSets, not only those -l picks.
+    assert_eq!(column(&ok(run(&s, &["-n", "hist", "--keep", "1", "-l", "tier=old"])), 0), ["hist-1", "hist-2"]);
+    let none = run(&s, &["-n", "hist", "--keep", "2", "-l", "tier=new", "--delete", "--yes"]);
+    assert_eq!(none.status.code(), Some(0), "{}", stderr(&none));
+    assert_eq!(stderr(&none), "No resources found in hist namespace.\n");
+    assert!(exists(&s, "hist", "hist-3") && exists(&s, "hist", "hist-4"));
+    assert!(s.requests().iter().all(|r| r.method != "DELETE"));
+}
+
 #[test]
 fn survives_throttling_and_server_errors() {
     let s = server();
@@ -328,7 +564,7 @@ fn pages_through_big_namespaces() {
     // Seeded as objects: 1,300 YAML documents would be slow to parse for nothing.
     let objects: Vec<serde_json::Value> = (0..1300u32)
         .map(|i| {
-            let text = rs("shop", &format!("app-{i:04}"), Some(("web", "uid-web")), 100 + i, i % 2, 1, "app");
+            let text = rs("shop", &format!("app-{i:04}"), Dep("web", "uid-web"), 100 + i, i % 2, 1, "app");
             serde_saphyr::from_str(text.trim_end_matches("---\n")).unwrap()
         })
         .collect();
@@ -360,6 +596,10 @@ fn bad_inputs_are_one_line_errors_and_delete_nothing() {
         (&["-n", "shop", "-o", "table"], "invalid value 'table' for '--output <FORMAT>'"),
         (&["-n", "shop", "--bogus"], "unexpected argument '--bogus'"),
         (&["-A", "-n", "shop"], "cannot be used together"),
+        (&["-n", "shop", "--keep", "two", "--delete", "--yes"], "invalid value 'two' for '--keep <N>'"),
+        (&["-n", "shop", "--include-foreign"], "--include-foreign needs -o wide"),
+        (&["-n", "shop", "--include-foreign", "-o", "name"], "--include-foreign needs -o wide"),
+        (&["-n", "shop", "--include-foreign", "--delete", "--yes"], "--include-foreign cannot be used with --delete"),
     ];
     for (args, expected) in cases {
         assert_one_line_error(&run(&s, args), expected);
