@@ -17,7 +17,7 @@ struct World<'e> {
     b: String,
 }
 
-/// The fixture CRDs, widgets in two namespaces (one stuck in deletion: finalizers nobody
+/// A broken aggregated API, the fixture CRDs, widgets in two namespaces (one stuck in deletion: finalizers nobody
 /// removes) and more candies than fit in one page. CRDs are cluster-wide, so on the shared real
 /// server the world is made once per test binary and every test reads it; the fake makes it anew.
 fn world(env: &Env) -> World<'_> {
@@ -31,6 +31,14 @@ fn world(env: &Env) -> World<'_> {
 
 fn make_world(env: &Env) -> (String, String) {
     let (a, b) = (env.namespace("team-a"), env.namespace("team-b"));
+    // A broken metrics adapter: an aggregated API whose Service does not exist, so discovery
+    // of its group fails (503) while the rest of the cluster answers, as on many real clusters.
+    let metrics = format!("{}.example.com", env.name("metrics"));
+    env.create(&format!(
+        "apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {{name: v1beta1.{metrics}}}\n\
+         spec: {{group: {metrics}, version: v1beta1, groupPriorityMinimum: 100, versionPriority: 100, \
+         insecureSkipTLSVerify: true, service: {{namespace: {a}, name: metrics-server, port: 443}}}}\n"
+    ));
     env.create(&fixture("crds/widgets.example.com.yaml"));
     env.create(&fixture("crds/candies.awesome.corp.com.yaml"));
     for crd in ["widgets.example.com", "candies.awesome.corp.com"] {
