@@ -331,14 +331,7 @@ fn parse_structured(file: &str, text: &str) -> Result<Vec<Check>> {
     let shown = display_file(file);
     let entries: Vec<serde_saphyr::Spanned<FileEntry>> = match serde_saphyr::from_str(text) {
         Ok(entries) => entries,
-        Err(err) => {
-            let line = err.location().map(|l| l.line()).filter(|l| *l > 0);
-            let message = one_line(&err.without_snippet().to_string());
-            return Err(match line {
-                Some(line) => anyhow!("{shown}:{line}: {message}"),
-                None => anyhow!("{shown}: {message}"),
-            });
-        }
+        Err(err) => return Err(anyhow!("{}", kubeplug::input::yaml_problem(&shown, &err))),
     };
     entries
         .into_iter()
@@ -348,16 +341,6 @@ fn parse_structured(file: &str, text: &str) -> Result<Vec<Check>> {
             entry.value.into_check(origin).with_context(|| format!("{shown}:{line}"))
         })
         .collect()
-}
-
-/// Keeps the first line of a parser message, without its own " at line L, column C" (the
-/// caller puts the line in front): errors are one line.
-fn one_line(message: &str) -> String {
-    let first = message.lines().next().unwrap_or("").trim();
-    match first.rfind(" at line ") {
-        Some(at) => first[..at].to_string(),
-        None => first.to_string(),
-    }
 }
 
 /// The checks of a `--verbs` × `--resources` matrix, resources outer and verbs inner.

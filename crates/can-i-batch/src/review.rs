@@ -171,9 +171,7 @@ pub async fn rules(client: &Client, namespace: &str) -> Result<authz::SelfSubjec
         ..Default::default()
     };
     let api: Api<authz::SelfSubjectRulesReview> = Api::all(client.clone());
-    api.create(&POST, &review)
-        .await
-        .context("creating selfsubjectrulesreviews.authorization.k8s.io")
+    api.create(&POST, &review).await.context("creating selfsubjectrulesreviews.authorization.k8s.io")
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ fn matrix_prints_resources_by_verbs_for_each_namespace() {
             "get,list,delete",
             "--resources",
             "pods,deploy,nodes",
-            "-n",
+            "--namespaces",
             "team-a,team-b",
         ]),
         None,

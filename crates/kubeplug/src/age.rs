@@ -147,7 +147,8 @@ pub fn format_go_duration(d: Duration) -> String {
     let secs = d.as_secs();
     let frac = d.subsec_millis();
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    let seconds = if frac == 0 { format!("{s}s") } else { format!("{s}.{}s", format!("{frac:03}").trim_end_matches('0')) };
+    let seconds =
+        if frac == 0 { format!("{s}s") } else { format!("{s}.{}s", format!("{frac:03}").trim_end_matches('0')) };
     match (h, m) {
         (0, 0) => seconds,
         (0, m) => format!("{m}m{seconds}"),

@@ -290,7 +290,7 @@ impl ResolvedConfig {
         let namespace = self.config.default_namespace.clone();
         let builder = kube::client::ClientBuilder::try_from(self.config)
             .with_context(|| format!("building a client for the server {server}"))?;
-        let client = builder.with_layer(&TransportLayer::new(self.request_timeout, self.verbosity)).build();
+        let client = builder.with_layer(&TransportLayer::new(&server, self.request_timeout, self.verbosity)).build();
         Ok(Connection { client, namespace, server, request_timeout: self.request_timeout })
     }
 }
@@ -344,7 +344,11 @@ fn read_pem_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
 /// client-go's `DefaultServerURL`: a server given as `host:port` gets a scheme, https when TLS
 /// is configured for it (a CA, a client certificate, insecure-skip-tls-verify), else http.
 pub fn with_default_scheme(server: &str, tls: bool) -> String {
-    if server.contains("://") { server.to_string() } else { format!("{}://{server}", if tls { "https" } else { "http" }) }
+    if server.contains("://") {
+        server.to_string()
+    } else {
+        format!("{}://{server}", if tls { "https" } else { "http" })
+    }
 }
 
 fn parse_server(server: &str, tls: bool) -> anyhow::Result<http::Uri> {
@@ -358,10 +362,11 @@ fn parse_server(server: &str, tls: bool) -> anyhow::Result<http::Uri> {
 /// Gives every kubeconfig cluster whose server has no scheme the one client-go would add
 /// (kube would otherwise accept `localhost:8080` and fail at the first request).
 fn add_default_schemes(kubeconfig: &mut Kubeconfig) {
-    let has_client_cert =
-        kubeconfig.auth_infos.iter().filter_map(|u| u.auth_info.as_ref()).any(|u| {
-            u.client_certificate.is_some() || u.client_certificate_data.is_some()
-        });
+    let has_client_cert = kubeconfig
+        .auth_infos
+        .iter()
+        .filter_map(|u| u.auth_info.as_ref())
+        .any(|u| u.client_certificate.is_some() || u.client_certificate_data.is_some());
     for cluster in kubeconfig.clusters.iter_mut().filter_map(|c| c.cluster.as_mut()) {
         let tls = cluster.certificate_authority.is_some()
             || cluster.certificate_authority_data.is_some()
@@ -409,7 +414,6 @@ fn describe_kubeconfig_error(e: KubeconfigError, kubeconfig: &Kubeconfig, paths:
         other => anyhow!("kubeconfig {files}: {}", one_line(&other.to_string())),
     }
 }
-
 
 #[cfg(test)]
 mod tests {

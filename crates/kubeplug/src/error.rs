@@ -219,7 +219,10 @@ fn describe_exec_failure(err: &anyhow::Error) -> Option<Described> {
             m
         }
         AuthError::AuthExecParse(e) => {
-            format!("getting credentials: exec: {command} printed no valid ExecCredential: {}", one_line(&e.to_string()))
+            format!(
+                "getting credentials: exec: {command} printed no valid ExecCredential: {}",
+                one_line(&e.to_string())
+            )
         }
         AuthError::ExecPluginFailed => format!("getting credentials: exec: {command} returned no credential status"),
         other => format!("getting credentials: {}", one_line(&other.to_string())),

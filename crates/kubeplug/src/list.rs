@@ -12,7 +12,6 @@ use kube::core::{ApiResource, Request, Resource, Status};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-
 /// Page size when the caller sets none (kubectl's `--chunk-size` default).
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
 /// How many times a list restarts after its continue token expired (410 Gone) before giving up.

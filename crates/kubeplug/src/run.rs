@@ -1,7 +1,7 @@
 //! The `main` every plugin binary runs through: parse, run, turn the outcome into an exit code.
 
-use clap::{CommandFactory, Parser};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser};
 use std::future::Future;
 use std::process::ExitCode;
 
@@ -101,7 +101,9 @@ pub fn usage_message(e: &clap::Error, command: &clap::Command, args: &[String]) 
         }
         ErrorKind::MissingRequiredArgument => {
             let missing: Vec<String> = match e.get(ContextKind::InvalidArg) {
-                Some(ContextValue::Strings(v)) => v.iter().map(|a| format!("{:?}", flag_name(a).trim_start_matches('-'))).collect(),
+                Some(ContextValue::Strings(v)) => {
+                    v.iter().map(|a| format!("{:?}", flag_name(a).trim_start_matches('-'))).collect()
+                }
                 _ => Vec::new(),
             };
             if missing.is_empty() { first } else { format!("required flag(s) {} not set", missing.join(", ")) }
@@ -199,7 +201,10 @@ mod tests {
     #[test]
     fn unknown_flags_and_missing_values_read_like_kubectl() {
         // The expected strings are what `kubectl get pods --bogus` / `-x` / `-n` / `--namespace` print.
-        assert_eq!(usage(&["--bogus"]), ("unknown flag: --bogus".into(), "See 'kubectl do thing --help' for usage.".into()));
+        assert_eq!(
+            usage(&["--bogus"]),
+            ("unknown flag: --bogus".into(), "See 'kubectl do thing --help' for usage.".into())
+        );
         assert_eq!(usage(&["-x"]).0, "unknown shorthand flag: 'x' in -x");
         assert_eq!(usage(&["-n"]).0, "flag needs an argument: 'n' in -n");
         assert_eq!(usage(&["--namespace"]).0, "flag needs an argument: --namespace");

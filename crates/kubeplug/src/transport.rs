@@ -32,6 +32,8 @@ pub struct TransportLayer {
 
 #[derive(Debug)]
 struct Shared {
+    /// The API server URL: requests reach this layer with their path only.
+    server: String,
     timeout: Option<Duration>,
     verbosity: u8,
     budget: Budget,
@@ -39,8 +41,9 @@ struct Shared {
 
 impl TransportLayer {
     /// A layer bounding each attempt by `timeout` and logging at kubectl's `-v` level `verbosity`.
-    pub fn new(timeout: Option<Duration>, verbosity: u8) -> Self {
-        Self { shared: Arc::new(Shared { timeout, verbosity, budget: Budget::new(retry::RETRY_WINDOW) }) }
+    pub fn new(server: &str, timeout: Option<Duration>, verbosity: u8) -> Self {
+        let server = server.trim_end_matches('/').to_string();
+        Self { shared: Arc::new(Shared { server, timeout, verbosity, budget: Budget::new(retry::RETRY_WINDOW) }) }
     }
 }
 
@@ -96,7 +99,7 @@ async fn send(inner: Inner, shared: Arc<Shared>, request: Request<Body>) -> Resu
         *request.extensions_mut() = parts.extensions.clone();
         shared.log_request(&request, &body);
         let started = Instant::now();
-        let outcome = attempt(inner.clone(), request, shared.timeout, watch).await;
+        let outcome = attempt(inner.clone(), request, &shared, watch).await;
         shared.log_response(&parts.method, &parts.uri, &outcome, started.elapsed());
         let wait = match &outcome {
             Ok(response) if retry::is_retryable_status(response.status().as_u16()) => {
@@ -133,9 +136,10 @@ async fn send(inner: Inner, shared: Arc<Shared>, request: Request<Body>) -> Resu
 async fn attempt(
     mut inner: Inner,
     request: Request<Body>,
-    timeout: Option<Duration>,
+    shared: &Shared,
     watch: bool,
 ) -> Result<Response<ResponseBody>, BoxError> {
+    let timeout = shared.timeout;
     let exchange = async move {
         let response = inner.ready().await?.call(request).await?;
         if watch {
@@ -144,7 +148,13 @@ async fn attempt(
         }
         let (parts, body) = response.into_parts();
         let bytes = body.collect().await?.to_bytes();
-        Ok::<_, BoxError>(Response::from_parts(parts, Full::new(bytes).map_err(|never: std::convert::Infallible| -> BoxError { match never {} }).boxed_unsync()))
+        if shared.verbosity >= 8 {
+            log(format!("\"Response Body\" body={:?}", shared.body_text(&bytes)));
+        }
+        Ok::<_, BoxError>(Response::from_parts(
+            parts,
+            Full::new(bytes).map_err(|never: std::convert::Infallible| -> BoxError { match never {} }).boxed_unsync(),
+        ))
     };
     match timeout {
         Some(limit) => match tokio::time::timeout(limit, exchange).await {
@@ -173,7 +183,7 @@ impl Shared {
         if self.verbosity >= 8 {
             log(format!("\"Request Body\" body={:?}", self.body_text(body)));
         }
-        log(format!("{} {}", request.method(), request.uri()));
+        log(format!("{} {}{}", request.method(), self.server, request.uri()));
         log("Request Headers:".to_string());
         for (name, value) in request.headers() {
             log(format!("    {}: {}", name, masked(name, value)));
@@ -198,7 +208,7 @@ impl Shared {
         if self.verbosity >= 7 {
             log(format!("Response Status: {status} in {ms} milliseconds"));
         } else {
-            log(format!("{method} {uri} {status} in {ms} milliseconds"));
+            log(format!("{method} {}{uri} {status} in {ms} milliseconds", self.server));
         }
         if self.verbosity >= 8
             && let Ok(response) = outcome
@@ -236,7 +246,11 @@ fn masked(name: &http::HeaderName, value: &http::HeaderValue) -> String {
 /// One klog-style line on stderr, as kubectl writes its `-v` logs.
 fn log(message: String) {
     let now = jiff::Zoned::now();
-    crate::messages::info(format!("I{} {:>7} transport.rs] {message}", now.strftime("%m%d %H:%M:%S%.6f"), std::process::id()));
+    crate::messages::info(format!(
+        "I{} {:>7} transport.rs] {message}",
+        now.strftime("%m%d %H:%M:%S%.6f"),
+        std::process::id()
+    ));
 }
 
 #[cfg(test)]
@@ -278,14 +292,15 @@ mod tests {
         });
         let inner: KubeService = BoxService::new(service);
         let client = kube::client::ClientBuilder::new(inner, "default")
-            .with_layer(&TransportLayer::new(timeout, 0))
+            .with_layer(&TransportLayer::new("https://test", timeout, 0))
             .build();
         (client, seen)
     }
 
     const OK: &str = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}"#;
     const UNAVAILABLE: &str = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","code":503,"reason":"ServiceUnavailable","message":"down"}"#;
-    const FORBIDDEN: &str = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","code":403,"reason":"Forbidden","message":"no"}"#;
+    const FORBIDDEN: &str =
+        r#"{"kind":"Status","apiVersion":"v1","status":"Failure","code":403,"reason":"Forbidden","message":"no"}"#;
 
     async fn get(client: &kube::Client) -> kube::Result<ConfigMap> {
         kube::Api::<ConfigMap>::namespaced(client.clone(), "default").get("x").await
