@@ -331,7 +331,7 @@ fn parse_structured(file: &str, text: &str) -> Result<Vec<Check>> {
     let shown = display_file(file);
     let entries: Vec<serde_saphyr::Spanned<FileEntry>> = match serde_saphyr::from_str(text) {
         Ok(entries) => entries,
-        Err(err) => return Err(anyhow!("{}", kubeplug::input::yaml_problem(&shown, &err))),
+        Err(err) => return Err(anyhow!("{}", kubeplug::input::yaml_problem(shown, &err))),
     };
     entries
         .into_iter()

@@ -59,10 +59,13 @@ impl Layer<KubeService> for TransportLayer {
     }
 }
 
+/// A cloneable handle on kube's stack.
+type Inner = Buffer<Request<Body>, BoxFuture<'static, Result<Response<Box<DynBody>>, BoxError>>>;
+
 /// The service built by [`TransportLayer`].
 #[derive(Clone)]
 pub struct Transport {
-    inner: Buffer<Request<Body>, BoxFuture<'static, Result<Response<Box<DynBody>>, BoxError>>>,
+    inner: Inner,
     shared: Arc<Shared>,
 }
 
@@ -80,8 +83,6 @@ impl Service<Request<Body>> for Transport {
         Box::pin(send(self.inner.clone(), self.shared.clone(), request))
     }
 }
-
-type Inner = Buffer<Request<Body>, BoxFuture<'static, Result<Response<Box<DynBody>>, BoxError>>>;
 
 /// One request, with its retries.
 async fn send(inner: Inner, shared: Arc<Shared>, request: Request<Body>) -> Result<Response<ResponseBody>, BoxError> {

@@ -265,8 +265,8 @@ fn failing_credential_plugins_are_named_with_their_stderr() {
     let fails = exec_kubeconfig(dir.path(), &s, failing.to_str().unwrap());
     for plugin in &PLUGINS {
         let line = error_line(plugin, &run(plugin, &fails, plugin.read));
-        let expected = format!("failed with exit code 1: token expired, run: corp-login");
-        assert!(line.contains(failing.to_str().unwrap()) && line.contains(&expected), "{}: {line}", plugin.binary);
+        let expected = "failed with exit code 1: token expired, run: corp-login";
+        assert!(line.contains(failing.to_str().unwrap()) && line.contains(expected), "{}: {line}", plugin.binary);
     }
 }
 
