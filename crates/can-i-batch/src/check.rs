@@ -488,7 +488,8 @@ mod tests {
 
         let text = "- verb: get\n  resource: pods\n  colour: red\n";
         let message = format!("{:#}", parse_file("c.yaml", text).unwrap_err());
-        assert!(message.starts_with("c.yaml:3: "), "{message}");
+        // FILE:LINE:COLUMN, as kubeplug::input words every YAML error.
+        assert!(message.starts_with("c.yaml:3:3: "), "{message}");
         assert!(message.contains("colour"), "{message}");
         assert!(!message.contains("at line"), "{message}");
         assert!(!message.contains('\n'), "{message}");
@@ -505,7 +506,7 @@ mod tests {
         assert!(!message.contains('\n'), "{message}");
         let message =
             format!("{:#}", parse_file("c.yaml", "- verb: get\n  resource: pods\n  name: [a]\n").unwrap_err());
-        assert!(message.starts_with("c.yaml:3: "), "{message}");
+        assert!(message.starts_with("c.yaml:3:9: "), "{message}");
     }
 
     #[test]
