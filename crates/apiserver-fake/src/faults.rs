@@ -20,6 +20,7 @@ struct State {
     throttle: usize,
     retry_after: u64,
     fail: usize,
+    unavailable: usize,
     expire_tokens: bool,
     drop_lists: usize,
     hooks: Vec<Hook>,
@@ -42,6 +43,8 @@ pub(crate) enum Injected {
     Throttle(u64),
     /// Answer 500.
     Fail,
+    /// Answer 503 with Retry-After of this many seconds.
+    Unavailable(u64),
 }
 
 impl Faults {
@@ -64,6 +67,15 @@ impl Faults {
     /// Answers the next `n` resource requests with 500 InternalError.
     pub fn fail_next(&self, n: usize) {
         self.state().fail = n;
+    }
+
+    /// Answers the next `n` resource requests (`usize::MAX`: all of them) with 503
+    /// ServiceUnavailable and `Retry-After: retry_after_secs`, as an overloaded or
+    /// restarting API server does.
+    pub fn unavailable_next(&self, n: usize, retry_after_secs: u64) {
+        let mut s = self.state();
+        s.unavailable = n;
+        s.retry_after = retry_after_secs;
     }
 
     /// Expires every continue token issued so far: using one gives 410 Expired.
@@ -111,6 +123,10 @@ impl Faults {
         if s.throttle > 0 {
             s.throttle -= 1;
             return Injected::Throttle(s.retry_after);
+        }
+        if s.unavailable > 0 {
+            s.unavailable -= 1;
+            return Injected::Unavailable(s.retry_after);
         }
         if s.fail > 0 {
             s.fail -= 1;

@@ -83,6 +83,9 @@ async fn serve(cluster: &Cluster, method: &http::Method, uri: &http::Uri, header
                 return Reply::from(status::too_many_requests(secs)).with_header("retry-after", secs.to_string());
             }
             Injected::Fail => return status::internal_error("injected failure").into(),
+            Injected::Unavailable(secs) => {
+                return Reply::from(status::service_unavailable()).with_header("retry-after", secs.to_string());
+            }
             Injected::None => {}
         }
     }

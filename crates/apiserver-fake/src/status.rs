@@ -183,3 +183,8 @@ pub fn internal_error(message: &str) -> ApiError {
         Some(json!({"causes": [{"message": message}]})),
     )
 }
+
+/// 503 as an overloaded kube-apiserver answers it (with Retry-After set by the caller).
+pub fn service_unavailable() -> ApiError {
+    failure(503, "ServiceUnavailable", "the server is currently unable to handle the request", None)
+}

@@ -331,14 +331,7 @@ fn parse_structured(file: &str, text: &str) -> Result<Vec<Check>> {
     let shown = display_file(file);
     let entries: Vec<serde_saphyr::Spanned<FileEntry>> = match serde_saphyr::from_str(text) {
         Ok(entries) => entries,
-        Err(err) => {
-            let line = err.location().map(|l| l.line()).filter(|l| *l > 0);
-            let message = one_line(&err.without_snippet().to_string());
-            return Err(match line {
-                Some(line) => anyhow!("{shown}:{line}: {message}"),
-                None => anyhow!("{shown}: {message}"),
-            });
-        }
+        Err(err) => return Err(anyhow!("{}", kubeplug::input::yaml_problem(shown, &err))),
     };
     entries
         .into_iter()
@@ -348,16 +341,6 @@ fn parse_structured(file: &str, text: &str) -> Result<Vec<Check>> {
             entry.value.into_check(origin).with_context(|| format!("{shown}:{line}"))
         })
         .collect()
-}
-
-/// Keeps the first line of a parser message, without its own " at line L, column C" (the
-/// caller puts the line in front): errors are one line.
-fn one_line(message: &str) -> String {
-    let first = message.lines().next().unwrap_or("").trim();
-    match first.rfind(" at line ") {
-        Some(at) => first[..at].to_string(),
-        None => first.to_string(),
-    }
 }
 
 /// The checks of a `--verbs` × `--resources` matrix, resources outer and verbs inner.
@@ -505,7 +488,8 @@ mod tests {
 
         let text = "- verb: get\n  resource: pods\n  colour: red\n";
         let message = format!("{:#}", parse_file("c.yaml", text).unwrap_err());
-        assert!(message.starts_with("c.yaml:3: "), "{message}");
+        // FILE:LINE:COLUMN, as kubeplug::input words every YAML error.
+        assert!(message.starts_with("c.yaml:3:3: "), "{message}");
         assert!(message.contains("colour"), "{message}");
         assert!(!message.contains("at line"), "{message}");
         assert!(!message.contains('\n'), "{message}");
@@ -522,7 +506,7 @@ mod tests {
         assert!(!message.contains('\n'), "{message}");
         let message =
             format!("{:#}", parse_file("c.yaml", "- verb: get\n  resource: pods\n  name: [a]\n").unwrap_err());
-        assert!(message.starts_with("c.yaml:3: "), "{message}");
+        assert!(message.starts_with("c.yaml:3:9: "), "{message}");
     }
 
     #[test]

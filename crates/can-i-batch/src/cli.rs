@@ -32,6 +32,11 @@ pub struct Args {
     #[arg(long, value_name = "RESOURCES")]
     pub resources: Vec<String>,
 
+    /// Namespaces (comma-separated, repeatable) to ask each check without its own namespace in;
+    /// -n stays one namespace, as in kubectl.
+    #[arg(long, value_name = "NAMESPACES")]
+    pub namespaces: Vec<String>,
+
     /// Check in all namespaces (namespace "") when a check names none.
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
@@ -71,7 +76,7 @@ resource type or verb gets kubectl's warning and is still checked, -A means name
 cluster-scoped resource is always checked cluster-wide (so -n on nodes cannot give a false yes).
 
 Checks come from --check (repeatable), -f FILE and the --verbs x --resources matrix; a
-comma-separated -n a,b checks every check without its own namespace in each. Identical checks are
+--namespaces a,b checks every check without its own namespace in each (-n is one namespace, as in kubectl). Identical checks are
 asked once. Reviews are sent concurrently (--concurrency) over one connection pool.
 
 Subjects: yourself by default (SelfSubjectAccessReview; --as/--as-group impersonate), or
@@ -114,7 +119,7 @@ Examples:
 
   # A matrix for two namespaces, as seen by a service account
   kubectl can-i-batch --verbs get,list,create,delete --resources pods,deployments,secrets \\
-      -n team-a,team-b --subject serviceaccount:ci:deployer
+      --namespaces team-a,team-b --subject serviceaccount:ci:deployer
 
   # Assert in CI what a role may and may not do (exit 3 when an expectation fails)
   cat > checks.yaml <<EOF

@@ -46,6 +46,8 @@ pub struct Plan {
     pub subjects: Vec<Subject>,
     /// `-A`: checks without a namespace are about all namespaces.
     pub all_namespaces: bool,
+    /// `--namespaces a,b`: checks without a namespace are asked in each (empty: the connection's).
+    pub namespaces: Vec<String>,
     /// `-q`.
     pub quiet: bool,
     /// `--concurrency`.
@@ -76,6 +78,7 @@ impl Plan {
             mode,
             subjects: subjects.clone(),
             all_namespaces: args.all_namespaces,
+            namespaces: check::split_list(&args.namespaces),
             quiet: args.quiet,
             concurrency: usize::from(args.concurrency),
             headers: !args.output.no_headers,
@@ -91,8 +94,8 @@ impl Plan {
             if args.quiet || args.all_namespaces {
                 bail!("--list cannot be combined with -q or -A");
             }
-            if args.connection.namespace.as_deref().is_some_and(|ns| ns.contains(',')) {
-                bail!("--list takes one namespace");
+            if !args.namespaces.is_empty() {
+                bail!("--list takes one namespace (-n), not --namespaces");
             }
             return Ok(common(Mode::List));
         }
@@ -107,8 +110,7 @@ impl Plan {
                 let read = stdin.take().context("-f -: stdin can be read only once")?;
                 read().map_err(|e| anyhow::anyhow!("reading checks from stdin: {e}"))?
             } else {
-                // The io error is worded into the message: it is the whole reason.
-                std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("reading {file}: {e}"))?
+                kubeplug::input::read_to_string(std::path::Path::new(file))?
             };
             checks.extend(check::parse_file(file, &text)?);
         }
@@ -144,17 +146,16 @@ pub async fn run(args: Args) -> Result<Outcome> {
     }
 }
 
-/// What a check without its own namespace means: "" with -A, else each of `-n a,b` (or the
-/// context's namespace).
+/// What a check without its own namespace means: "" with -A (which wins over -n, as in
+/// kubectl), else each of `--namespaces a,b`, else the one namespace of `-n` or the context.
 fn default_namespaces(plan: &Plan, namespace: &str) -> Result<Vec<String>> {
     if plan.all_namespaces {
         return Ok(vec![String::new()]);
     }
-    let namespaces = check::split_list(&[namespace.to_string()]);
-    if namespaces.is_empty() {
-        bail!("-n: no namespace in '{namespace}'");
+    if !plan.namespaces.is_empty() {
+        return Ok(plan.namespaces.clone());
     }
-    Ok(namespaces)
+    Ok(vec![namespace.to_string()])
 }
 
 /// Resolves and asks every check for every subject; identical questions are sent once.

@@ -187,7 +187,7 @@ impl Resolution {
 }
 
 /// Resolves every check; `default_namespaces` is what a check without `-n`/`-A` means (the
-/// connection's namespace, or each of a comma-separated `-n a,b`).
+/// connection's namespace, or each of `--namespaces a,b`).
 /// An ambiguous resource name is an error naming the check and the candidates.
 pub fn resolve(checks: &[Check], catalog: &dyn Catalog, default_namespaces: &[String]) -> Result<Resolution> {
     let mut resolution = Resolution::default();

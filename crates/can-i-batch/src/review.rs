@@ -100,7 +100,7 @@ async fn send(
             ..Default::default()
         };
         let api: Api<authz::SelfSubjectAccessReview> = Api::all(client.clone());
-        let created = kubeplug::retry::with_retry(|| api.create(&POST, &review)).await;
+        let created = api.create(&POST, &review).await;
         ("selfsubjectaccessreviews", created.map(|r| r.status))
     } else {
         let groups = subject.groups();
@@ -115,7 +115,7 @@ async fn send(
             ..Default::default()
         };
         let api: Api<authz::SubjectAccessReview> = Api::all(client.clone());
-        let created = kubeplug::retry::with_retry(|| api.create(&POST, &review)).await;
+        let created = api.create(&POST, &review).await;
         ("subjectaccessreviews", created.map(|r| r.status))
     }
 }
@@ -171,9 +171,7 @@ pub async fn rules(client: &Client, namespace: &str) -> Result<authz::SelfSubjec
         ..Default::default()
     };
     let api: Api<authz::SelfSubjectRulesReview> = Api::all(client.clone());
-    kubeplug::retry::with_retry(|| api.create(&POST, &review))
-        .await
-        .context("creating selfsubjectrulesreviews.authorization.k8s.io")
+    api.create(&POST, &review).await.context("creating selfsubjectrulesreviews.authorization.k8s.io")
 }
 
 #[cfg(test)]

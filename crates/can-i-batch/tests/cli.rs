@@ -124,7 +124,7 @@ kubeplug_testenv::backend_tests! {
         let w = world(env);
         let namespaces = format!("{},{}", w.team_a, w.team_b);
         let ran = run(
-            w.plugin("alice").args(["--verbs", "get,list,delete", "--resources", "pods,deploy,nodes", "-n", &namespaces]),
+            w.plugin("alice").args(["--verbs", "get,list,delete", "--resources", "pods,deploy,nodes", "--namespaces", &namespaces]),
             None,
         );
         assert_eq!(ran.code, 3, "{}", ran.stderr);

@@ -50,7 +50,9 @@ Exit status:
     bin_name = "kubectl inspect crd",
     about = "List, describe, explain and validate against CustomResourceDefinitions",
     after_help = AFTER_HELP,
-    args_conflicts_with_subcommands = true
+    // Flags go anywhere, as in kubectl: `--kubeconfig K validate -f x` is the validate
+    // subcommand (clap's args_conflicts_with_subcommands would take `validate` as a CRD name).
+    subcommand_precedence_over_arg = true
 )]
 pub struct Args {
     /// The CRD to describe: its name, plural, singular, kind or short name (`resource.group`
@@ -158,6 +160,9 @@ impl Args {
     /// Checks flag combinations and resolves what to do.
     pub fn plan(&self) -> anyhow::Result<Plan> {
         if let Some(Command::Validate(v)) = &self.command {
+            if self.name.is_some() || self.schema || self.version.is_some() || self.field.is_some() {
+                anyhow::bail!("validate takes no CRD name, --schema, --version or --field");
+            }
             if v.output.output == Some(kubeplug::output::OutputArg::Name) {
                 anyhow::bail!("validate does not support -o name (use json, yaml or wide)");
             }
@@ -218,6 +223,12 @@ mod tests {
             plan(&["validate", "-f", "x.yaml", "--crd-file", "crds", "-o", "wide"]).unwrap(),
             Plan::Validate { show_unevaluated: true, .. }
         ));
+        assert!(
+            matches!(plan(&["--kubeconfig", "k", "validate", "-f", "x.yaml"]).unwrap(), Plan::Validate { .. }),
+            "flags before the subcommand"
+        );
+        assert!(matches!(plan(&["validate", "-n", "x", "-f", "x.yaml"]).unwrap(), Plan::Validate { .. }));
+        assert!(plan(&["gtw", "validate", "-f", "x.yaml"]).is_err());
         assert!(plan(&["--schema"]).is_err());
         assert!(plan(&["validate"]).is_err());
     }

@@ -253,8 +253,7 @@ pub fn read_paths(paths: &[PathBuf], recursive: bool) -> anyhow::Result<Vec<Sour
 }
 
 fn read_file(path: &Path) -> anyhow::Result<SourceText> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))?;
+    let text = kubeplug::input::read_to_string(path)?;
     Ok(SourceText { name: path.display().to_string(), text })
 }
 
@@ -290,30 +289,13 @@ pub fn parse(source: &SourceText) -> anyhow::Result<Vec<Document>> {
             max_total_scalar_bytes: 1 << 30,
         },
     };
-    let nodes: Vec<Node> = serde_saphyr::from_multiple_with_options(&source.text, options).map_err(|err| {
-        let line = err.location().map(|l| l.line()).unwrap_or(0);
-        let message = first_line(&err.without_snippet().to_string());
-        if line > 0 {
-            anyhow::anyhow!("{}:{}: {}", source.name, line, message)
-        } else {
-            anyhow::anyhow!("{}: {}", source.name, message)
-        }
-    })?;
+    let nodes: Vec<Node> = serde_saphyr::from_multiple_with_options(&source.text, options)
+        .map_err(|err| anyhow::anyhow!("{}", kubeplug::input::yaml_problem(&source.name, &err)))?;
     let mut docs = Vec::new();
     for node in nodes {
         expand_lists(&source.name, node, &mut docs)?;
     }
     Ok(docs)
-}
-
-/// The first line of saphyr's message without its ` at line N, column M` suffix, since we print
-/// `FILE:LINE:` ourselves.
-fn first_line(message: &str) -> String {
-    let line = message.lines().next().unwrap_or(message).trim();
-    match line.rfind(" at line ") {
-        Some(i) if line[i..].contains(", column ") => line[..i].to_owned(),
-        _ => line.to_owned(),
-    }
 }
 
 fn expand_lists(file: &str, node: Node, out: &mut Vec<Document>) -> anyhow::Result<()> {

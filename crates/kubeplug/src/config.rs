@@ -7,7 +7,10 @@ use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::age::parse_duration;
+use crate::transport::TransportLayer;
+
+use crate::age::parse_go_duration;
+use crate::error::{io_reason, one_line};
 
 /// kubectl's generic options (`kubectl options`), flattened into every plugin's arguments.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -36,9 +39,14 @@ pub struct ConnectionFlags {
     /// UID to impersonate for the operation.
     #[arg(long = "as-uid", value_name = "UID", global = true)]
     pub as_uid: Option<String>,
-    /// How long to wait for each request to the server (`30s`, `2m`); 0 means no timeout.
+    /// How long one request may take, retries not included: a Go duration (`500ms`, `1.5s`,
+    /// `1m30s`) or a number of seconds; 0 means no timeout.
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_request_timeout, global = true)]
     pub request_timeout: RequestTimeout,
+    /// Log level, as kubectl's -v: 6 logs each request (method, URL, status, time) on stderr,
+    /// 7 adds request headers, 8 response headers and bodies. Credentials are never shown.
+    #[arg(short = 'v', long = "v", value_name = "LEVEL", default_value_t = 0, global = true)]
+    pub verbosity: u8,
     /// The address and port of the Kubernetes API server.
     #[arg(short = 's', long, value_name = "URL", global = true)]
     pub server: Option<String>,
@@ -59,10 +67,7 @@ pub struct RequestTimeout(pub Option<Duration>);
 
 fn parse_request_timeout(s: &str) -> Result<RequestTimeout, String> {
     // kubectl accepts a bare number as seconds, and `0` for "no timeout".
-    let d = match s.parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
-        Err(_) => parse_duration(s)?,
-    };
+    let d = parse_go_duration(s)?;
     Ok(RequestTimeout((!d.is_zero()).then_some(d)))
 }
 
@@ -103,10 +108,22 @@ impl ConnectionFlags {
         let loaded = self.load_kubeconfig(env)?.filter(|loaded| {
             self.server.is_none() || self.context.is_some() || loaded.kubeconfig.current_context.is_some()
         });
+        if let Some(ca) = &self.certificate_authority {
+            // Checked here so that a bad path is blamed on the flag, not on the kubeconfig.
+            read_pem_certificates(ca)?;
+        }
         let mut config = match loaded {
             Some(loaded) => {
                 let mut kubeconfig = loaded.kubeconfig;
+                if let Some(user) = &self.user
+                    && !kubeconfig.auth_infos.iter().any(|u| &u.name == user)
+                {
+                    // kube would silently go on without credentials; kubectl refuses.
+                    bail!("auth info {user:?} does not exist");
+                }
                 self.apply_overrides(&mut kubeconfig, &options);
+                add_default_schemes(&mut kubeconfig);
+                crate::error::set_exec_command(exec_command(&kubeconfig, &options));
                 kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &options)
                     .await
                     .map_err(|e| describe_kubeconfig_error(e, &kubeconfig, &loaded.paths))?
@@ -114,8 +131,14 @@ impl ConnectionFlags {
             None => self.config_without_kubeconfig()?,
         };
         if let Some(server) = &self.server {
-            config.cluster_url = server.parse().with_context(|| format!("invalid --server {server:?}"))?;
+            let tls = config.root_cert.is_some()
+                || config.accept_invalid_certs
+                || config.auth_info.client_certificate.is_some()
+                || config.auth_info.client_certificate_data.is_some();
+            config.cluster_url = parse_server(server, tls)?;
         }
+        // One retry policy: ours, in the transport layer (see `retry`), never kube's as well.
+        config.default_retry = false;
         if let Some(ns) = &self.namespace {
             config.default_namespace = ns.clone();
         }
@@ -125,7 +148,7 @@ impl ConnectionFlags {
             config.write_timeout = Some(timeout);
         }
         self.add_impersonation(&mut config)?;
-        Ok(ResolvedConfig { config, request_timeout: self.request_timeout.0 })
+        Ok(ResolvedConfig { config, request_timeout: self.request_timeout.0, verbosity: self.verbosity })
     }
 
     /// Resolves the flags and builds the client.
@@ -147,8 +170,12 @@ impl ConnectionFlags {
     }
 
     fn config_without_kubeconfig(&self) -> anyhow::Result<kube::Config> {
+        if let Some(user) = &self.user {
+            bail!("auth info {user:?} does not exist");
+        }
         if let Some(server) = &self.server {
-            let url = server.parse().with_context(|| format!("invalid --server {server:?}"))?;
+            let tls = self.certificate_authority.is_some() || self.insecure_skip_tls_verify;
+            let url = parse_server(server, tls)?;
             let mut config = kube::Config::new(url);
             if let Some(token) = &self.token {
                 config.auth_info.token = Some(token.clone().into());
@@ -251,6 +278,8 @@ pub struct ResolvedConfig {
     pub config: kube::Config,
     /// `--request-timeout`, if any.
     pub request_timeout: Option<Duration>,
+    /// `-v`.
+    pub verbosity: u8,
 }
 
 impl ResolvedConfig {
@@ -259,8 +288,9 @@ impl ResolvedConfig {
         let server = self.config.cluster_url.to_string().trim_end_matches('/').to_string();
         crate::error::set_server(&server);
         let namespace = self.config.default_namespace.clone();
-        let client = kube::Client::try_from(self.config)
+        let builder = kube::client::ClientBuilder::try_from(self.config)
             .with_context(|| format!("building a client for the server {server}"))?;
+        let client = builder.with_layer(&TransportLayer::new(&server, self.request_timeout, self.verbosity)).build();
         Ok(Connection { client, namespace, server, request_timeout: self.request_timeout })
     }
 }
@@ -294,20 +324,68 @@ fn read_kubeconfig(path: &Path) -> anyhow::Result<Kubeconfig> {
     Kubeconfig::read_from(path).map_err(|e| match e {
         KubeconfigError::ReadConfig(io, _) => anyhow!("kubeconfig {}: {}", path.display(), io_reason(&io)),
         KubeconfigError::Parse(parse) => {
-            anyhow!("kubeconfig {}: invalid YAML: {}", path.display(), one_line(&parse.to_string()))
+            anyhow!("kubeconfig {}", crate::input::yaml_problem(&path.display().to_string(), &parse))
         }
         other => anyhow!("kubeconfig {}: {}", path.display(), one_line(&other.to_string())),
     })
 }
 
 fn read_pem_certificates(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
-    let pem =
-        std::fs::read(path).map_err(|e| anyhow!("certificate authority {}: {}", path.display(), io_reason(&e)))?;
+    // Worded after kubectl's `unable to read certificate-authority PATH ...`.
+    let pem = std::fs::read(path)
+        .map_err(|e| anyhow!("unable to read certificate-authority {}: {}", path.display(), io_reason(&e)))?;
     let certs: Vec<Vec<u8>> = pem_blocks(&pem);
     if certs.is_empty() {
-        bail!("certificate authority {}: no PEM certificate found", path.display());
+        bail!("unable to read certificate-authority {}: no PEM certificate found", path.display());
     }
     Ok(certs)
+}
+
+/// client-go's `DefaultServerURL`: a server given as `host:port` gets a scheme, https when TLS
+/// is configured for it (a CA, a client certificate, insecure-skip-tls-verify), else http.
+pub fn with_default_scheme(server: &str, tls: bool) -> String {
+    if server.contains("://") {
+        server.to_string()
+    } else {
+        format!("{}://{server}", if tls { "https" } else { "http" })
+    }
+}
+
+fn parse_server(server: &str, tls: bool) -> anyhow::Result<http::Uri> {
+    let url = with_default_scheme(server, tls);
+    url.parse::<http::Uri>()
+        .ok()
+        .filter(|u| u.host().is_some())
+        .ok_or_else(|| anyhow!("invalid server {server:?}: expected a URL (https://host:port) or host:port"))
+}
+
+/// Gives every kubeconfig cluster whose server has no scheme the one client-go would add
+/// (kube would otherwise accept `localhost:8080` and fail at the first request).
+fn add_default_schemes(kubeconfig: &mut Kubeconfig) {
+    let has_client_cert = kubeconfig
+        .auth_infos
+        .iter()
+        .filter_map(|u| u.auth_info.as_ref())
+        .any(|u| u.client_certificate.is_some() || u.client_certificate_data.is_some());
+    for cluster in kubeconfig.clusters.iter_mut().filter_map(|c| c.cluster.as_mut()) {
+        let tls = cluster.certificate_authority.is_some()
+            || cluster.certificate_authority_data.is_some()
+            || cluster.insecure_skip_tls_verify == Some(true)
+            || has_client_cert;
+        if let Some(server) = cluster.server.as_mut() {
+            *server = with_default_scheme(server, tls);
+        }
+    }
+}
+
+/// The exec credential plugin of the user the flags select, for error messages.
+fn exec_command(kubeconfig: &Kubeconfig, options: &KubeConfigOptions) -> Option<String> {
+    let context_name = options.context.clone().or_else(|| kubeconfig.current_context.clone());
+    let user = options.user.clone().or_else(|| {
+        kubeconfig.contexts.iter().find(|c| Some(&c.name) == context_name.as_ref())?.context.as_ref()?.user.clone()
+    })?;
+    let auth = kubeconfig.auth_infos.iter().find(|u| u.name == user)?.auth_info.as_ref()?;
+    auth.exec.as_ref()?.command.clone()
 }
 
 /// Decodes the `CERTIFICATE` blocks of a PEM file into DER.
@@ -335,19 +413,6 @@ fn describe_kubeconfig_error(e: KubeconfigError, kubeconfig: &Kubeconfig, paths:
         }
         other => anyhow!("kubeconfig {files}: {}", one_line(&other.to_string())),
     }
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
-    }
-}
-
-/// Library errors sometimes span lines (YAML snippets); our errors are one line.
-fn one_line(s: &str) -> String {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -530,8 +595,8 @@ users:
         fs::write(&bad, "apiVersion: v1\nclusters:\n- name: x\n  cluster: [unclosed\n").unwrap();
         let err = resolve(&["--kubeconfig", bad.to_str().unwrap()], &Environment::default()).await.unwrap_err();
         let m = message(err);
-        assert!(m.starts_with(&format!("kubeconfig {}: invalid YAML", bad.display())), "{m}");
-        assert!(m.contains("line"), "the parse location must be named: {m}");
+        // FILE:LINE:COLUMN: what, like a compiler.
+        assert!(m.starts_with(&format!("kubeconfig {}:4:", bad.display())), "{m}");
         assert!(!m.contains('\n'));
     }
 

@@ -13,6 +13,18 @@ pub fn set_server(url: &str) {
     let _ = SERVER.set(url.to_string());
 }
 
+static EXEC_COMMAND: OnceLock<Option<String>> = OnceLock::new();
+
+/// Remembers the exec credential plugin of the kubeconfig user, so that its failure can name it
+/// (kube's error does not).
+pub fn set_exec_command(command: Option<String>) {
+    let _ = EXEC_COMMAND.set(command);
+}
+
+fn exec_command() -> Option<&'static str> {
+    EXEC_COMMAND.get().and_then(|c| c.as_deref())
+}
+
 fn server() -> &'static str {
     SERVER.get().map(String::as_str).unwrap_or("the server")
 }
@@ -89,7 +101,31 @@ pub fn describe(err: &anyhow::Error) -> Described {
     {
         parts.push(c);
     }
-    Described { message: one_line(&parts.join(": ")), hint }
+    Described { message: without_os_error(&one_line(&parts.join(": "))), hint }
+}
+
+/// Rust's io errors end in ` (os error 2)`; the words before it are what the user needs.
+fn without_os_error(message: &str) -> String {
+    let mut out = message.to_string();
+    while let Some(start) = out.find(" (os error ") {
+        match out[start..].find(')') {
+            Some(end) => out.replace_range(start..start + end + 1, ""),
+            None => break,
+        }
+    }
+    out
+}
+
+/// An io error in the words of the Unix tools (`no such file or directory`, `is a directory`),
+/// without Rust's `(os error N)`.
+pub fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::IsADirectory => "is a directory".to_string(),
+        io::ErrorKind::NotADirectory => "not a directory".to_string(),
+        _ => without_os_error(&e.to_string()),
+    }
 }
 
 fn is_transport(e: &(dyn StdError + 'static)) -> bool {
@@ -99,6 +135,9 @@ fn is_transport(e: &(dyn StdError + 'static)) -> bool {
 fn root_cause(err: &anyhow::Error) -> Option<Described> {
     if let Some(status) = api_status(err) {
         return Some(describe_status(status));
+    }
+    if let Some(d) = describe_exec_failure(err) {
+        return Some(d);
     }
     let chain: Vec<&(dyn StdError + 'static)> = err.chain().collect();
     if chain.iter().all(|e| e.downcast_ref::<kube::Error>().is_none()) {
@@ -151,12 +190,64 @@ fn root_cause(err: &anyhow::Error) -> Option<Described> {
     Some(Described { message: format!("request to {server} failed: {}", last(&chain)), hint: None })
 }
 
+/// An exec credential plugin that could not run or failed, in kubectl's words: the command,
+/// and what it printed on stderr.
+fn describe_exec_failure(err: &anyhow::Error) -> Option<Described> {
+    let auth = err.chain().find_map(|e| match e.downcast_ref::<kube::Error>() {
+        Some(kube::Error::Auth(auth)) => Some(auth),
+        _ => e.downcast_ref::<kube::client::AuthError>(),
+    })?;
+    let command = exec_command().unwrap_or("(the exec command of your kubeconfig user)");
+    use kube::client::AuthError;
+    let message = match auth {
+        AuthError::AuthExecStart(io) if io.kind() == io::ErrorKind::NotFound => {
+            return Some(Described {
+                message: format!("getting credentials: exec: executable {command} not found"),
+                hint: Some(
+                    "It looks like you are trying to use a client-go credential plugin that is not installed.".into(),
+                ),
+            });
+        }
+        AuthError::AuthExecStart(io) => format!("getting credentials: exec: {command}: {}", io_reason(io)),
+        AuthError::AuthExecRun { cmd, out, .. } => {
+            let code = out.status.code().map(|c| format!("exit code {c}")).unwrap_or_else(|| out.status.to_string());
+            let stderr = one_line(&String::from_utf8_lossy(&out.stderr));
+            let mut m = format!("getting credentials: exec: executable {cmd} failed with {code}");
+            if !stderr.is_empty() {
+                m.push_str(&format!(": {stderr}"));
+            }
+            m
+        }
+        AuthError::AuthExecParse(e) => {
+            format!(
+                "getting credentials: exec: {command} printed no valid ExecCredential: {}",
+                one_line(&e.to_string())
+            )
+        }
+        AuthError::ExecPluginFailed => format!("getting credentials: exec: {command} returned no credential status"),
+        other => format!("getting credentials: {}", one_line(&other.to_string())),
+    };
+    Some(Described { message, hint: None })
+}
+
 fn describe_status(status: &Status) -> Described {
     match status.code {
         401 => Described {
             message: "You must be logged in to the server (Unauthorized)".into(),
             hint: Some("Check the credentials of your kubeconfig user, or pass --token.".into()),
         },
+        code if crate::retry::is_retryable_status(code) => {
+            // The server was retried; say who answered what, and for how long we tried.
+            let reason = http::StatusCode::from_u16(code).ok().and_then(|c| c.canonical_reason()).unwrap_or("");
+            let mut message = format!("the server {} answered {code} {reason}", server());
+            if !status.message.is_empty() {
+                message.push_str(&format!(": {}", status.message));
+            }
+            if let Some(attempts) = crate::retry::gave_up_after() {
+                message.push_str(&format!(" (gave up after {attempts} attempts)"));
+            }
+            Described { message, hint: None }
+        }
         _ if !status.message.is_empty() => Described { message: status.message.clone(), hint: None },
         code => Described { message: format!("the server answered {code} {}", status.reason), hint: None },
     }
@@ -187,7 +278,8 @@ fn last(chain: &[&(dyn StdError + 'static)]) -> String {
     chain.last().map(|e| e.to_string()).unwrap_or_default()
 }
 
-fn one_line(s: &str) -> String {
+/// Library errors sometimes span lines (YAML snippets); our errors are one line.
+pub fn one_line(s: &str) -> String {
     s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 

@@ -13,11 +13,13 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod exit;
+pub mod input;
 pub mod list;
 pub mod messages;
 pub mod output;
 pub mod retry;
 pub mod run;
+pub mod transport;
 
 pub use config::{Connection, ConnectionFlags};
 pub use exit::Outcome;

@@ -12,8 +12,6 @@ use kube::core::{ApiResource, Request, Resource, Status};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::retry::with_retry;
-
 /// Page size when the caller sets none (kubectl's `--chunk-size` default).
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
 /// How many times a list restarts after its continue token expired (410 Gone) before giving up.
@@ -146,11 +144,9 @@ pub fn group_resource(resource: &ApiResource) -> String {
 fn spawn_fetch(client: &kube::Client, path: &str, params: &ListParams) -> tokio::task::JoinHandle<kube::Result<Bytes>> {
     let (client, path, params) = (client.clone(), path.to_string(), params.clone());
     tokio::spawn(async move {
-        with_retry(|| async {
-            let request = Request::new(&path).list(&params).map_err(kube::Error::BuildRequest)?;
-            get_bytes(&client, request).await
-        })
-        .await
+        // Retries (a dropped page, a 503) happen below, in the client's transport.
+        let request = Request::new(&path).list(&params).map_err(kube::Error::BuildRequest)?;
+        get_bytes(&client, request).await
     })
 }
 
@@ -298,22 +294,5 @@ mod tests {
             message.starts_with("listing replicasets.apps: The provided continue parameter is too old"),
             "{message}"
         );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn server_errors_are_retried() {
-        let failures = Arc::new(Mutex::new(2));
-        let left = failures.clone();
-        let (client, log) = mock_client(move |_| {
-            let mut left = left.lock().unwrap();
-            if *left > 0 {
-                *left -= 1;
-                return (500, r#"{"kind":"Status","apiVersion":"v1","status":"Failure","code":500,"reason":"InternalError","message":"boom"}"#.into());
-            }
-            (200, page(&["a"], None))
-        });
-        let all: Vec<Lean> = list_all(&client, &rs(), Some("x"), &ListParams::default()).await.unwrap();
-        assert_eq!(names(&all), ["a"]);
-        assert_eq!(log.lock().unwrap().len(), 3);
     }
 }

@@ -1,62 +1,112 @@
-//! Retrying requests that failed for a transient reason.
+//! The one retry policy of the suite: which failures are worth another try, how long to wait,
+//! and when to stop.
 //!
-//! kube's client already retries 429, 503 and 504, honouring Retry-After. What it leaves to us:
-//! other 5xx answers and connections that broke mid-request (reset, closed before the response
-//! was complete). A refused connection or a timeout is not retried: it would only delay the error
-//! the user needs to see, past the `--request-timeout` they chose.
+//! It runs in the client's transport ([`crate::transport`]), below every request a plugin sends,
+//! and kube's own retry layer is turned off: two retry loops nested would multiply (kube's 3
+//! retries inside our 5 made 28 requests over two minutes against a server answering 503).
+//!
+//! Like client-go: 429 and the transient 5xx are retried, waiting the `Retry-After` the server
+//! asks for (else an exponential backoff), at most [`MAX_RETRIES`] times per request. A dropped
+//! connection (reset, closed mid-response) is retried too. A refused connection, a TLS failure
+//! or a `--request-timeout` is not: trying again would only delay the error the user must see.
+//! And however many requests a command sends, it stops retrying once the server has answered
+//! nothing but transient failures for [`RETRY_WINDOW`]; kubectl gives up on such a server
+//! after about as long.
 
-use std::future::Future;
+use std::error::Error as StdError;
+use std::sync::Mutex;
 use std::time::Duration;
+use tokio::time::Instant;
 
-/// How many times a request is tried in all.
-pub const MAX_ATTEMPTS: u32 = 5;
-const FIRST_DELAY: Duration = Duration::from_millis(100);
-const MAX_DELAY: Duration = Duration::from_secs(2);
+/// How many times one request is retried (client-go's default `maxRetries`).
+pub const MAX_RETRIES: u32 = 10;
+/// How long a command keeps retrying a server that answers only with transient failures.
+pub const RETRY_WINDOW: Duration = Duration::from_secs(30);
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(4);
+/// A `Retry-After` longer than this is not waited for (the window would be gone anyway).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 
-/// Runs `op`, and runs it again with exponential backoff while it fails transiently.
-pub async fn with_retry<T, F, Fut>(mut op: F) -> kube::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = kube::Result<T>>,
-{
-    let mut delay = FIRST_DELAY;
-    let mut attempt = 1;
-    loop {
-        match op().await {
-            Err(e) if attempt < MAX_ATTEMPTS && is_transient(&e) => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(MAX_DELAY);
-                attempt += 1;
-            }
-            other => return other,
-        }
+/// Whether an HTTP answer with this code may succeed when asked again.
+pub fn is_retryable_status(code: u16) -> bool {
+    matches!(code, 429 | 500 | 502 | 503 | 504)
+}
+
+/// Whether a transport error is a connection that broke mid-request (worth another try), as
+/// opposed to one that could not be made, a TLS failure or a timeout.
+pub fn is_dropped_connection(err: &(dyn StdError + 'static)) -> bool {
+    let text = chain_text(err).to_lowercase();
+    let final_failure = ["connection refused", "timed out", "deadline has elapsed", "certificate", "dns error"];
+    if final_failure.iter().any(|k| text.contains(k)) {
+        return false;
+    }
+    let dropped = [
+        "connection reset",
+        "connection closed",
+        "incomplete",
+        "unexpected eof",
+        "broken pipe",
+        "connection aborted",
+        "end of file",
+        "error reading a body",
+    ];
+    dropped.iter().any(|k| text.contains(k))
+}
+
+/// The wait before retry number `retry` (1 for the first): the server's `Retry-After` when it
+/// sent one, else 250ms doubling up to 4s.
+pub fn delay(retry: u32, retry_after: Option<Duration>) -> Duration {
+    match retry_after {
+        Some(wait) => wait.min(MAX_RETRY_AFTER),
+        None => FIRST_BACKOFF.saturating_mul(1 << retry.saturating_sub(1).min(8)).min(MAX_BACKOFF),
     }
 }
 
-/// Whether trying the same request again may succeed.
-pub fn is_transient(e: &kube::Error) -> bool {
-    match e {
-        kube::Error::Api(status) => matches!(status.code, 429 | 500 | 502 | 503 | 504),
-        kube::Error::HyperError(_) | kube::Error::Service(_) => {
-            let text = error_chain_text(e).to_lowercase();
-            let refused_or_timeout = text.contains("connection refused")
-                || text.contains("timed out")
-                || text.contains("deadline has elapsed")
-                || text.contains("certificate");
-            !refused_or_timeout
-                && (text.contains("connection reset")
-                    || text.contains("connection closed")
-                    || text.contains("incomplete")
-                    || text.contains("unexpected eof")
-                    || text.contains("broken pipe")
-                    || text.contains("connection aborted")
-                    || text.contains("end of file"))
-        }
-        _ => false,
+/// Parses a `Retry-After` header in seconds (the form the API server sends).
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The command-wide limit on retrying: shared by every request of one client.
+#[derive(Debug)]
+pub struct Budget {
+    last_progress: Mutex<Instant>,
+    window: Duration,
+}
+
+impl Budget {
+    /// A budget whose window starts now.
+    pub fn new(window: Duration) -> Self {
+        Self { last_progress: Mutex::new(Instant::now()), window }
+    }
+
+    /// The server gave a real answer (anything but a transient failure): the window restarts,
+    /// so that a long command against a healthy server can still ride out a short outage.
+    pub fn progress(&self) {
+        *self.last_progress.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    /// Whether a retry after `wait` still ends within the window.
+    pub fn allows(&self, wait: Duration) -> bool {
+        let since = *self.last_progress.lock().unwrap_or_else(|e| e.into_inner());
+        Instant::now() + wait <= since + self.window
     }
 }
 
-fn error_chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+static GAVE_UP: Mutex<Option<u32>> = Mutex::new(None);
+
+/// Records that a request failed transiently `attempts` times and was given up, so that the
+/// error message can say so.
+pub fn record_gave_up(attempts: u32) {
+    *GAVE_UP.lock().unwrap_or_else(|e| e.into_inner()) = Some(attempts);
+}
+
+/// How many attempts the last request given up on had made, if one was given up.
+pub fn gave_up_after() -> Option<u32> {
+    *GAVE_UP.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn chain_text(e: &(dyn StdError + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -70,41 +120,48 @@ fn error_chain_text(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kube::core::Status;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::io;
 
-    fn api(code: u16) -> kube::Error {
-        let mut s = Status::failure("x", "InternalError");
-        s.code = code;
-        kube::Error::Api(Box::new(s))
+    #[test]
+    fn throttling_and_transient_server_errors_are_retried_and_client_errors_are_not() {
+        for code in [429, 500, 502, 503, 504] {
+            assert!(is_retryable_status(code), "{code}");
+        }
+        for code in [200, 400, 401, 403, 404, 409, 410, 422, 501] {
+            assert!(!is_retryable_status(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn the_server_retry_after_is_honoured_and_backoff_doubles_to_a_cap() {
+        assert_eq!(delay(3, Some(Duration::from_secs(1))), Duration::from_secs(1));
+        assert_eq!(delay(1, Some(Duration::from_secs(3600))), Duration::from_secs(10));
+        let waits: Vec<u128> = (1..=6).map(|r| delay(r, None).as_millis()).collect();
+        assert_eq!(waits, [250, 500, 1000, 2000, 4000, 4000]);
+        assert_eq!(parse_retry_after(" 2 "), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+
+    #[test]
+    fn dropped_connections_are_retried_refusals_and_timeouts_are_not() {
+        let reset = io::Error::new(io::ErrorKind::ConnectionReset, "connection reset by peer");
+        assert!(is_dropped_connection(&reset));
+        let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected EOF during chunk size line");
+        assert!(is_dropped_connection(&eof));
+        let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "Connection refused (os error 111)");
+        assert!(!is_dropped_connection(&refused));
+        let timeout = io::Error::new(io::ErrorKind::TimedOut, "timed out after 5s");
+        assert!(!is_dropped_connection(&timeout));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn retries_server_errors_until_success() {
-        let calls = AtomicU32::new(0);
-        let out =
-            with_retry(|| async { if calls.fetch_add(1, Ordering::SeqCst) < 2 { Err(api(500)) } else { Ok(7) } }).await;
-        assert_eq!(out.unwrap(), 7);
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn gives_up_after_max_attempts_and_never_retries_client_errors() {
-        let calls = AtomicU32::new(0);
-        let out: kube::Result<()> = with_retry(|| async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(api(502))
-        })
-        .await;
-        assert!(out.is_err());
-        assert_eq!(calls.load(Ordering::SeqCst), MAX_ATTEMPTS);
-
-        let calls = AtomicU32::new(0);
-        let _: kube::Result<()> = with_retry(|| async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err(api(403))
-        })
-        .await;
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    async fn the_window_closes_after_thirty_seconds_without_progress_and_reopens_on_progress() {
+        let budget = Budget::new(RETRY_WINDOW);
+        assert!(budget.allows(Duration::from_secs(1)));
+        tokio::time::advance(Duration::from_secs(29)).await;
+        assert!(budget.allows(Duration::from_secs(1)));
+        assert!(!budget.allows(Duration::from_secs(2)));
+        budget.progress();
+        assert!(budget.allows(Duration::from_secs(10)));
     }
 }

@@ -35,7 +35,7 @@ pub async fn clean(client: &kube::Client, plan: &CleanPlan) -> anyhow::Result<Re
         let results = kubeplug::concurrency::bounded(names.iter(), plan.concurrency, |name| {
             let (api, params) = (&api, &params);
             async move {
-                match kubeplug::retry::with_retry(|| api.delete(name, params)).await {
+                match api.delete(name, params).await {
                     Ok(_) => Ok(()),
                     // Gone already (e.g. deleted with its namespace): what we wanted.
                     Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),

@@ -59,7 +59,7 @@ async fn create_one(
     let params = PostParams::default();
     let started = Instant::now();
     loop {
-        let result = kubeplug::retry::with_retry(|| api.create(&params, &object)).await;
+        let result = api.create(&params, &object).await;
         match result {
             Ok(created) => {
                 return created.metadata.uid.ok_or_else(|| anyhow!("the server returned {what} without a uid"));

@@ -57,7 +57,10 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let map = map::collect(&connection.client, &discovery, plan.concurrency).await;
     let (ready, total) = map.sections_ready();
     if ready == 0 {
-        anyhow::bail!("no section of the extension map could be read ({total} tried)");
+        // The first section's reason (forbidden, server unavailable...) stands for all of them.
+        let why =
+            map.api_extensions.custom_resource_definitions.failure().map(|m| format!(": {m}")).unwrap_or_default();
+        anyhow::bail!("no section of the extension map could be read ({total} tried){why}");
     }
     for warning in map.warnings() {
         kubeplug::messages::warn(warning);

@@ -113,11 +113,11 @@ pub async fn get<T: DeserializeOwned>(
     name: &str,
 ) -> anyhow::Result<Option<T>> {
     let path = DynamicObject::url_path(resource, namespace);
-    let fetched = kubeplug::retry::with_retry(|| async {
-        let request = Request::new(&path).get(name, &GetParams::default()).map_err(kube::Error::BuildRequest)?;
-        client.request::<T>(request).await
-    })
-    .await;
+    // Retried, where worth it, by the client's transport (kubeplug::retry).
+    let fetched = match Request::new(&path).get(name, &GetParams::default()) {
+        Ok(request) => client.request::<T>(request).await,
+        Err(e) => Err(kube::Error::BuildRequest(e)),
+    };
     match fetched {
         Ok(object) => Ok(Some(object)),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),

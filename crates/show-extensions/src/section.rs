@@ -34,6 +34,14 @@ impl<T> Section<T> {
         }
     }
 
+    /// Why the rows could not be read, if they could not.
+    pub fn failure(&self) -> Option<&str> {
+        match self {
+            Section::Ready(_) => None,
+            Section::Forbidden(m) | Section::Failed(m) => Some(m),
+        }
+    }
+
     /// Whether the rows could be read.
     pub fn is_ready(&self) -> bool {
         matches!(self, Section::Ready(_))

@@ -106,9 +106,6 @@ impl Plan {
             .transpose()
             .map_err(anyhow::Error::msg)
             .context("--older-than")?;
-        if args.all_namespaces && args.connection.namespace.is_some() {
-            bail!("-A/--all-namespaces and -n/--namespace cannot be used together");
-        }
         if args.concurrency == 0 {
             bail!("invalid --concurrency 0: must be 1 or more");
         }
