@@ -19,7 +19,6 @@ use crate::plan::DeleteMode;
 use crate::render::NAME_PREFIX;
 use kubeplug::concurrency::bounded;
 use kubeplug::messages;
-use kubeplug::retry::with_retry;
 
 /// How the deletions went.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -194,11 +193,11 @@ fn judge(rs: &StaleReplicaSet, name: &str, uid: &str, fresh: &Result<Option<Lean
 /// as the server (or the connection) worded it.
 async fn get_deployment(client: &kube::Client, namespace: &str, name: &str) -> Result<Option<LeanDeployment>, String> {
     let path = DynamicObject::url_path(&deployments(), Some(namespace));
-    let got = with_retry(|| async {
-        let request = Request::new(&path).get(name, &GetParams::default()).map_err(kube::Error::BuildRequest)?;
-        client.request::<LeanDeployment>(request).await
-    })
-    .await;
+    // Transient failures are retried by the client's one retry policy.
+    let got = match Request::new(&path).get(name, &GetParams::default()) {
+        Ok(request) => client.request::<LeanDeployment>(request).await,
+        Err(e) => Err(kube::Error::BuildRequest(e)),
+    };
     match got {
         Ok(d) => Ok(Some(d)),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
