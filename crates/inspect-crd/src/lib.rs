@@ -1,9 +1,11 @@
 //! `kubectl inspect crd`: list, describe, explain and validate against CustomResourceDefinitions,
 //! from the cluster or from CRD manifests (`--crd-file`).
 
+pub mod cel;
 pub mod cli;
 pub mod crd;
 pub mod describe;
+pub mod formats;
 pub mod instances;
 pub mod list;
 pub mod manifest;
@@ -196,11 +198,15 @@ async fn validate_files(
         count(Verdict::Invalid),
         count(Verdict::NoCrd),
     );
-    if unevaluated + transition > 0 {
-        summary.push_str(&format!("; {unevaluated} x-kubernetes-validations rule(s) not evaluated"));
-        if transition > 0 {
-            summary.push_str(&format!(" (plus {transition} transition rule(s), checked on update only)"));
-        }
+    let mut counted = Vec::new();
+    if unevaluated > 0 {
+        counted.push(format!("{unevaluated} x-kubernetes-validations rule(s) not evaluated"));
+    }
+    if transition > 0 {
+        counted.push(format!("{transition} transition rule(s) not evaluated (they run on update only)"));
+    }
+    if !counted.is_empty() {
+        summary.push_str(&format!("; {}", counted.join(", ")));
         if !show_unevaluated {
             summary.push_str(" (list them with --show-unevaluated)");
         }
