@@ -72,6 +72,26 @@ fn group_entry(name: &str, versions: &[String]) -> Value {
     json!({"name": name, "versions": vs, "preferredVersion": vs[0]})
 }
 
+/// Groups of unavailable aggregated APIServices that neither a built-in type nor a CRD serves,
+/// with their versions in priority order.
+fn aggregated_groups(store: &Store) -> BTreeMap<String, Vec<String>> {
+    let crds = crd_groups(store);
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (group, version) in store.unavailable_aggregated() {
+        if crds.contains_key(&group) || BUILTINS.groups.iter().any(|g| g["name"] == group.as_str()) {
+            continue;
+        }
+        let versions = groups.entry(group).or_default();
+        if !versions.contains(&version) {
+            versions.push(version);
+        }
+    }
+    for versions in groups.values_mut() {
+        versions.sort_by_key(|v| std::cmp::Reverse(version_priority(v)));
+    }
+    groups
+}
+
 /// `/apis` as an APIGroupList.
 pub fn api_group_list(store: &Store) -> Value {
     let mut groups = BUILTINS.groups.clone();
@@ -80,6 +100,10 @@ pub fn api_group_list(store: &Store) -> Value {
             continue;
         }
         groups.push(group_entry(&name, &versions_of(&types)));
+    }
+    // An aggregated API that is down is still listed: its APIService says it exists.
+    for (name, versions) in aggregated_groups(store) {
+        groups.push(group_entry(&name, &versions));
     }
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
@@ -96,6 +120,11 @@ pub fn aggregated(store: &Store) -> Value {
                 json!({"version": v, "resources": resources, "freshness": "Current"})
             })
             .collect();
+        items.push(json!({"metadata": {"name": name, "creationTimestamp": null}, "versions": versions}));
+    }
+    // The real server keeps an unavailable aggregated API's versions, Stale and without resources.
+    for (name, versions) in aggregated_groups(store) {
+        let versions: Vec<Value> = versions.iter().map(|v| json!({"version": v, "freshness": "Stale"})).collect();
         items.push(json!({"metadata": {"name": name, "creationTimestamp": null}, "versions": versions}));
     }
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})

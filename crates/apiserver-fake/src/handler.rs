@@ -92,6 +92,9 @@ async fn serve(cluster: &Cluster, method: &http::Method, uri: &http::Uri, header
     if !info.is_resource {
         return non_resource(cluster, &info, header(headers, "accept"));
     }
+    if is_unavailable_aggregated(cluster, &info.group, &info.version) {
+        return Reply::text(503, "service unavailable\n");
+    }
     if reviews::is_review(&info) {
         return reviews::serve(cluster, &info, &user, header(headers, "content-type"), &body);
     }
@@ -103,6 +106,16 @@ async fn serve(cluster: &Cluster, method: &http::Method, uri: &http::Uri, header
         body: &body,
     };
     resource::serve(cluster, &call)
+}
+
+/// Whether `group/version` is served by an aggregated APIService that is not available: the
+/// real server's proxy answers 503 `service unavailable` (text) to every request under it.
+fn is_unavailable_aggregated(cluster: &Cluster, group: &str, version: &str) -> bool {
+    !group.is_empty() && unavailable(&cluster.store(), group, version)
+}
+
+fn unavailable(store: &crate::store::Store, group: &str, version: &str) -> bool {
+    store.unavailable_aggregated().iter().any(|(g, v)| g == group && v == version)
 }
 
 fn non_resource(cluster: &Cluster, info: &RequestInfo, accept: &str) -> Reply {
@@ -129,6 +142,7 @@ fn non_resource(cluster: &Cluster, info: &RequestInfo, accept: &str) -> Reply {
         }
         ["apis"] => Some(discovery::api_group_list(&store)),
         ["apis", g] => discovery::api_group(&store, g),
+        ["apis", g, v] if unavailable(&store, g, v) => return Reply::text(503, "service unavailable\n"),
         ["apis", g, v] => discovery::resource_list(&store, &format!("{g}/{v}")),
         ["openapi", "v3"] => Some(openapi::root(&store)),
         ["openapi", "v3", rest @ ..] => openapi::group_version(&store, &rest.join("/")),

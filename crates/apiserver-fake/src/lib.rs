@@ -4,13 +4,13 @@
 //! made at start and a kubeconfig for the users `admin` (system:masters), `alice` (group
 //! `devs`) and `bob` (no grants). Responses are shaped like a real kube-apiserver v1.32's.
 
-mod authn;
+pub mod authn;
 mod authz;
 mod cluster;
 mod discovery;
 mod faults;
 mod handler;
-mod kubeconfig;
+pub mod kubeconfig;
 mod list;
 mod openapi;
 mod patch;

@@ -74,12 +74,20 @@ fn encode_token(rv: i64, last: &ObjKey, within_namespace: bool) -> String {
 /// Decodes a token into (rv, position after which to resume); `namespace` is the listed one
 /// (None across namespaces and for cluster-scoped types).
 fn decode_token(token: &str, namespace: Option<&str>) -> ApiResult<(i64, ObjKey)> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.trim_end_matches('='))
-        .or_else(|_| base64::engine::general_purpose::STANDARD.decode(token))
-        .map_err(|e| status::bad_request(&format!("invalid continue token: {e}")))?;
-    let t: Token = serde_json::from_slice(&bytes)
-        .map_err(|e| status::bad_request(&format!("invalid continue token: continue key is not valid: {e}")))?;
+    // The server decodes with Go's base64.RawURLEncoding, which takes trailing bits as they come.
+    let lenient = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let bytes = lenient.decode(token).map_err(|e| status::bad_request(&format!("invalid continue token: {e}")))?;
+    let t: Token = serde_json::from_slice(&bytes).map_err(|e| {
+        status::bad_request(&format!(
+            "invalid continue token: continue key is not valid: {}",
+            go_json_error(&bytes, &e)
+        ))
+    })?;
     if t.v != "meta.k8s.io/v1" {
         return Err(status::bad_request(
             "invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
@@ -94,6 +102,20 @@ fn decode_token(token: &str, namespace: Option<&str>) -> ApiResult<(i64, ObjKey)
         },
     };
     Ok((t.rv, key))
+}
+
+/// encoding/json's wording for a document that is not JSON at all (what a garbled token
+/// decodes to); serde's own message otherwise.
+fn go_json_error(bytes: &[u8], e: &serde_json::Error) -> String {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(&c) if !matches!(c, b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+            // Go quotes the byte as the rune of that value: printable ASCII as is, others \uXXXX.
+            let quoted =
+                if c.is_ascii_graphic() || c == b' ' { (c as char).to_string() } else { format!("\\u{c:04x}") };
+            format!("invalid character '{quoted}' looking for beginning of value")
+        }
+        _ => e.to_string(),
+    }
 }
 
 /// One page of a list.

@@ -299,6 +299,7 @@ fn create(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, ns: &str) -> A
     }
     meta["uid"] = json!(new_uid());
     meta["creationTimestamp"] = json!(now_timestamp());
+    initial_status(rt, &mut obj);
     if obj.get("spec").is_some() {
         obj["metadata"]["generation"] = json!(1);
     }
@@ -314,6 +315,36 @@ fn create(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, ns: &str) -> A
     }
     let stored = store.put(rt, obj);
     Ok(warning_reply(object_reply(201, rt, &stored), warnings))
+}
+
+/// The status a created object starts with. Where the type has a status subresource, the real
+/// server ignores the status sent on create (it is written through `/status`, by controllers or
+/// kubectl's `--subresource status`); Nodes keep theirs (a kubelet registers its node with it).
+fn initial_status(rt: &ResourceType, obj: &mut Value) {
+    if !rt.has_subresource("status") || (rt.group.is_empty() && rt.plural == "nodes") {
+        return;
+    }
+    if let Some(m) = obj.as_object_mut() {
+        m.remove("status");
+    }
+    match (rt.group.as_str(), rt.plural.as_str()) {
+        ("", "pods") => {
+            let limited = obj["spec"]["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["resources"].as_object().is_some_and(|r| !r.is_empty()));
+            obj["status"] = if limited {
+                json!({"phase": "Pending"})
+            } else {
+                json!({"phase": "Pending", "qosClass": "BestEffort"})
+            };
+        }
+        ("apps", "daemonsets") => {
+            obj["status"] = json!({"currentNumberScheduled": 0, "desiredNumberScheduled": 0, "numberMisscheduled": 0, "numberReady": 0});
+        }
+        _ => {}
+    }
 }
 
 /// How a write changes the object.

@@ -307,7 +307,13 @@ impl FieldSelector {
             let known =
                 field == "metadata.name" || field == "metadata.namespace" || extra.iter().any(|(f, _)| *f == field);
             if !known {
-                return Err(format!("field label not supported: {field}"));
+                // Types with a field-label conversion (core kinds with extra fields) refuse in its
+                // words; the others in those of the generic matcher.
+                return Err(if extra.is_empty() {
+                    format!("\"{field}\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")
+                } else {
+                    format!("field label not supported: {field}")
+                });
             }
             let default = extra.iter().find(|(f, _)| *f == field).map(|(_, d)| *d).unwrap_or_default();
             terms.push(FieldTerm { field: field.to_string(), equal, value: value.trim().to_string(), default });
@@ -375,7 +381,10 @@ mod tests {
         let f = FieldSelector::parse_for("metadata.name=web-0,metadata.namespace!=x", "apps", "deployments").unwrap();
         assert!(f.matches(&json!({"metadata": {"name": "web-0", "namespace": "ref"}})));
         assert!(!f.matches(&json!({"metadata": {"name": "web-1", "namespace": "ref"}})));
-        assert!(FieldSelector::parse_for("spec.replicas=1", "apps", "deployments").is_err());
+        assert_eq!(
+            FieldSelector::parse_for("spec.replicas=1", "apps", "deployments").unwrap_err(),
+            "\"spec.replicas\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+        );
         assert!(
             FieldSelector::parse_for("spec.schedulerName=x", "apps", "deployments").is_err(),
             "pod fields are for pods only"

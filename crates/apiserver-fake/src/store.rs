@@ -265,6 +265,122 @@ impl Store {
         if rt.group == "rbac.authorization.k8s.io" {
             self.rbac = None;
         }
+        let availability_input = (rt.group == "apiregistration.k8s.io" && rt.plural == "apiservices")
+            || (rt.group.is_empty() && matches!(rt.plural.as_str(), "services" | "endpoints"));
+        if availability_input {
+            self.refresh_api_service_availability();
+        }
+    }
+
+    /// What kube-apiserver's APIService availability controller writes: the `Available`
+    /// condition of each aggregated APIService (one with `spec.service`), from its Service and
+    /// Endpoints. The fake cannot reach a backend, so one that passes every local check fails
+    /// the discovery check.
+    fn refresh_api_service_availability(&mut self) {
+        let key = ("apiregistration.k8s.io".to_string(), "apiservices".to_string());
+        let Some(api_services) = self.objects.get(&key) else { return };
+        let mut changed = Vec::new();
+        for (k, stored) in api_services {
+            let Some(service) = stored.value["spec"].get("service").filter(|s| s.is_object()) else { continue };
+            let (reason, message) = self.availability(&stored.value["spec"], service);
+            let current = stored.value["status"]["conditions"]
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["type"] == "Available"));
+            let same =
+                current.is_some_and(|c| c["status"] == "False" && c["reason"] == reason && c["message"] == message);
+            if !same {
+                let mut value = stored.value.clone();
+                value["status"] = json!({"conditions": [{
+                    "type": "Available", "status": "False", "lastTransitionTime": now_timestamp(),
+                    "reason": reason, "message": message,
+                }]});
+                changed.push((k.clone(), value));
+            }
+        }
+        let Some(rt) =
+            self.resource_types().find(|t| t.group == "apiregistration.k8s.io" && t.plural == "apiservices").cloned()
+        else {
+            return;
+        };
+        for (k, mut value) in changed {
+            let rv = self.next_rv();
+            value["metadata"]["resourceVersion"] = json!(rv.to_string());
+            let stored = Stored::new(value, !rt.custom);
+            self.objects.entry(key.clone()).or_default().insert(k, stored.clone());
+            self.notify(&rt, "MODIFIED", &stored);
+        }
+    }
+
+    /// The reason and message of an aggregated APIService's `Available=False`, worded as
+    /// kube-aggregator's availability controller words them.
+    fn availability(&self, spec: &Value, service: &Value) -> (&'static str, String) {
+        let ns = service["namespace"].as_str().unwrap_or_default();
+        let name = service["name"].as_str().unwrap_or_default();
+        let port = service["port"].as_i64().unwrap_or(443);
+        let core = |plural: &str| {
+            self.objects
+                .get(&(String::new(), plural.to_string()))
+                .and_then(|m| m.get(&(ns.to_string(), name.to_string())))
+        };
+        let Some(svc) = core("services") else {
+            return ("ServiceNotFound", format!("service/{name} in {ns:?} is not present"));
+        };
+        let service_type = svc.value["spec"]["type"].as_str().unwrap_or("ClusterIP");
+        if service_type == "ClusterIP" {
+            let ports = svc.value["spec"]["ports"].as_array().cloned().unwrap_or_default();
+            let Some(found) = ports.iter().find(|p| p["port"].as_i64() == Some(port)) else {
+                return ("ServicePortError", format!("service/{name} in {ns:?} is not listening on port {port}"));
+            };
+            let port_name = found["name"].as_str().unwrap_or_default();
+            let Some(endpoints) = core("endpoints") else {
+                return ("EndpointsNotFound", format!("cannot find endpoints for service/{name} in {ns:?}"));
+            };
+            let active = endpoints.value["subsets"].as_array().into_iter().flatten().any(|subset| {
+                subset["addresses"].as_array().is_some_and(|a| !a.is_empty())
+                    && subset["ports"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|p| p["name"].as_str().unwrap_or_default() == port_name)
+            });
+            if !active {
+                return (
+                    "MissingEndpoints",
+                    format!("endpoints for service/{name} in {ns:?} have no addresses with port name {port_name:?}"),
+                );
+            }
+        }
+        let group = spec["group"].as_str().unwrap_or_default();
+        let version = spec["version"].as_str().unwrap_or_default();
+        let ip = svc.value["spec"]["clusterIP"].as_str().unwrap_or(name);
+        (
+            "FailedDiscoveryCheck",
+            format!("failing or missing response from https://{ip}:{port}/apis/{group}/{version}: connection refused"),
+        )
+    }
+
+    /// The group/versions of aggregated APIServices that are not available: the real server
+    /// lists them in discovery (Stale in aggregated discovery) and answers 503 under them.
+    pub fn unavailable_aggregated(&self) -> Vec<(String, String)> {
+        let key = ("apiregistration.k8s.io".to_string(), "apiservices".to_string());
+        self.objects
+            .get(&key)
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(|a| a.value["spec"].get("service").is_some_and(Value::is_object))
+            .filter(|a| {
+                !a.value["status"]["conditions"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|c| c["type"] == "Available" && c["status"] == "True"))
+            })
+            .map(|a| {
+                let spec = &a.value["spec"];
+                (
+                    spec["group"].as_str().unwrap_or_default().to_string(),
+                    spec["version"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
     }
 
     fn refresh_crds(&mut self) {

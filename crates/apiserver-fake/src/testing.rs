@@ -80,34 +80,47 @@ pub fn request(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> anyhow::Result<RawResponse> {
-    use anyhow::Context as _;
+    let token = match who {
+        As::User(user) => Some(server.token(user).ok_or_else(|| anyhow::anyhow!("no user {user:?}"))?),
+        As::BadToken => Some("not-a-token"),
+        As::Anonymous => None,
+    };
+    send(server.url(), server.ca_pem(), token, method, path_and_query, headers, body)
+}
+
+/// Sends one HTTP/1.1 request to any API server at `url` (`https://host:port`) trusting `ca_pem`,
+/// with `token` as the bearer token (None: anonymous); the fake and a real kube-apiserver alike.
+pub fn send(
+    url: &str,
+    ca_pem: &str,
+    token: Option<&str>,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> anyhow::Result<RawResponse> {
     use http_body_util::BodyExt as _;
     use rustls::pki_types::pem::PemObject as _;
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let mut roots = rustls::RootCertStore::empty();
-        roots.add(rustls::pki_types::CertificateDer::from_pem_slice(server.ca_pem().as_bytes())?)?;
+        roots.add(rustls::pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes())?)?;
         let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
         let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
-        let addr = server.url().trim_start_matches("https://").to_string();
+        let addr = url.trim_start_matches("https://").to_string();
         let tcp = tokio::net::TcpStream::connect(&addr).await?;
         let name = rustls::pki_types::ServerName::try_from("127.0.0.1")?;
         let tls = connector.connect(name, tcp).await?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await?;
         let conn = tokio::spawn(conn);
         let mut req = http::Request::builder().method(method).uri(path_and_query).header("host", addr.as_str());
-        match who {
-            As::User(user) => {
-                let token = server.token(user).with_context(|| format!("no user {user:?}"))?;
-                req = req.header("authorization", format!("Bearer {token}"));
-            }
-            As::BadToken => req = req.header("authorization", "Bearer not-a-token"),
-            As::Anonymous => {}
+        if let Some(token) = token {
+            req = req.header("authorization", format!("Bearer {token}"));
         }
         for (k, v) in headers {
             req = req.header(*k, *v);

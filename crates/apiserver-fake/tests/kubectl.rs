@@ -289,5 +289,7 @@ status: {phase: Running}
     assert_eq!(names("status.phase=Running"), ["pod/web"]);
     let refused = run(&server, &["get", "deployments", "--field-selector", "spec.schedulerName=x"]);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("field label not supported: spec.schedulerName"));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains(
+        "\"spec.schedulerName\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+    ));
 }
