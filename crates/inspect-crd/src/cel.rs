@@ -37,6 +37,14 @@ pub fn has_rules(compiled: &CompiledSchema) -> bool {
         || compiled.additional_properties.as_deref().is_some_and(has_rules)
 }
 
+/// Whether any rule of the schema reads `oldSelf` (worth fetching the stored object for).
+pub fn has_transition_rules(compiled: &CompiledSchema) -> bool {
+    compiled.validations.iter().any(|r| r.as_ref().is_ok_and(|c| c.is_transition_rule))
+        || compiled.properties.values().any(has_transition_rules)
+        || compiled.items.as_deref().is_some_and(has_transition_rules)
+        || compiled.additional_properties.as_deref().is_some_and(has_transition_rules)
+}
+
 /// The base CEL environment: the standard library plus Kubernetes' (strings, lists, sets,
 /// regex, url, quantity, ip/cidr, format, semver).
 pub fn environment() -> Context<'static> {

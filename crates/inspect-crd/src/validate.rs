@@ -154,6 +154,35 @@ impl<'a> Validator<'a> {
         self.rules.borrow_mut().entry(key).or_insert_with(|| Rc::new(cel::compile(schema))).clone()
     }
 
+    /// Where the stored copy of `doc` lives, when its CRD has transition rules (the only
+    /// rules that read it): the resource and the name; the namespace is the manifest's, if any.
+    pub fn stored_object(&self, doc: &Document) -> Option<(kube::core::ApiResource, Option<String>, String)> {
+        let node = &doc.node;
+        let (api_version, kind) = (node.get_str("apiVersion")?, node.get_str("kind")?);
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let crd = self.crds.iter().find(|c| c.spec.group == group && c.spec.names.kind == kind)?;
+        let v = crd::version(crd, version).filter(|v| v.served)?;
+        let schema = crd::schema(v)?;
+        if !cel::has_transition_rules(&self.compiled(crd, version, schema)) {
+            return None;
+        }
+        let meta = &node.get("metadata")?.value;
+        let name = meta.get_str("name").filter(|n| !n.is_empty())?.to_owned();
+        let namespace = if crd.spec.scope == "Namespaced" {
+            Some(meta.get_str("namespace").unwrap_or("").to_owned())
+        } else {
+            None
+        };
+        let resource = kube::core::ApiResource {
+            group: group.to_owned(),
+            version: version.to_owned(),
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            plural: crd.spec.names.plural.clone(),
+        };
+        Some((resource, namespace, name))
+    }
+
     /// Checks one document as a create.
     pub fn check(&self, doc: &Document) -> ObjectResult {
         self.check_update(doc, None)

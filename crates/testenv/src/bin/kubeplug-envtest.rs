@@ -19,10 +19,16 @@ fn run() -> anyhow::Result<()> {
     let (mut kubeconfig, mut controllers) = (None, Controllers::None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--kubeconfig" => kubeconfig = Some(PathBuf::from(args.next().ok_or_else(|| anyhow::anyhow!("flag needs an argument: --kubeconfig"))?)),
+            "--kubeconfig" => {
+                kubeconfig = Some(PathBuf::from(
+                    args.next().ok_or_else(|| anyhow::anyhow!("flag needs an argument: --kubeconfig"))?,
+                ))
+            }
             "--controllers" => controllers = Controllers::All,
             "-h" | "--help" => {
-                println!("usage: kubeplug-envtest --kubeconfig FILE [--controllers]\n\nKUBEBUILDER_ASSETS names the envtest binaries.");
+                println!(
+                    "usage: kubeplug-envtest --kubeconfig FILE [--controllers]\n\nKUBEBUILDER_ASSETS names the envtest binaries."
+                );
                 return Ok(());
             }
             other => anyhow::bail!("unknown flag: {other}"),
