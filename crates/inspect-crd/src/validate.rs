@@ -607,6 +607,9 @@ impl Walk<'_> {
         }
         if schema.x_kubernetes_int_or_string == Some(true) {
             if !matches!(node.value, Value::Int(_) | Value::Str(_)) {
+                if !self.check_values {
+                    return;
+                }
                 self.blocking = true;
                 let got = node.value.type_name();
                 self.push(
@@ -644,6 +647,11 @@ impl Walk<'_> {
                 _ => false,
             };
             if !ok {
+                // Under a status the server drops (check_values off) only unknown fields
+                // count: they fail strict decoding before the drop.
+                if !self.check_values {
+                    return;
+                }
                 self.blocking = true;
                 let got = node.value.type_name();
                 self.push(line, path, format!("Invalid value: {got:?}: {path} in body must be of type {t}: {got:?}"));
@@ -655,7 +663,11 @@ impl Walk<'_> {
                     self.warnings.push(Finding {
                         line,
                         path: path.to_owned(),
-                        problem: format!("hint: YAML read {} as a {got}; quote it", show(node)),
+                        problem: format!(
+                            "hint: YAML read {} as {} {got}; quote it",
+                            show(node),
+                            if got.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+                        ),
                     });
                 }
                 return;
