@@ -375,6 +375,11 @@ shows the plugin's own.
             md.append(f"{p.parent.name}/{p.stem}: {cmd}")
     md.append("```")
 
+    # Keep the section scripts/bench-cel-validate writes (it needs a real server, not run here).
+    if OUT.exists():
+        kept = re.search(r"<!-- cel-validate:begin.*?<!-- cel-validate:end -->", OUT.read_text(), re.S)
+        if kept:
+            md += ["", kept.group(0)]
     OUT.write_text("\n".join(md) + "\n")
     print("\n".join(summary))
     print("\ntargets:")

@@ -28,10 +28,12 @@ Exit status:
   3  validate: at least one object is invalid, or has no CRD (unless --ignore-missing-crds)";
 
 const VALIDATE_AFTER_HELP: &str = "\
-Each problem is printed as FILE:LINE: KIND/NAME: PATH: PROBLEM on stdout; a summary goes to
-stderr. Objects of built-in kinds (Service, Deployment, Namespace...) are skipped.
-x-kubernetes-validations (CEL) rules are not evaluated: the summary counts the rules that
-apply, and --show-unevaluated (or -o wide) lists each one.
+Each problem is printed as FILE:LINE: KIND/NAME: PATH: PROBLEM on stdout, in the API server's
+words; a summary goes to stderr. Objects of built-in kinds (Service, Deployment, Namespace...)
+are skipped. x-kubernetes-validations (CEL) rules are evaluated as the server evaluates them;
+against a cluster, an object that exists is checked as an update (transition rules run against
+it). Rules that cannot be evaluated here (transition rules offline, functions the CEL library
+lacks) are counted in the summary, and --show-unevaluated (or -o wide) lists each one.
 
 Examples:
   kubectl inspect crd validate -f gateway.yaml
@@ -112,7 +114,7 @@ pub struct ValidateArgs {
     #[arg(short = 'R', long)]
     pub recursive: bool,
 
-    /// List every x-kubernetes-validations (CEL) rule that applies but was not evaluated.
+    /// List every x-kubernetes-validations (CEL) rule that applies but could not be evaluated.
     #[arg(long)]
     pub show_unevaluated: bool,
 

@@ -1,9 +1,11 @@
 //! `kubectl inspect crd`: list, describe, explain and validate against CustomResourceDefinitions,
 //! from the cluster or from CRD manifests (`--crd-file`).
 
+pub mod cel;
 pub mod cli;
 pub mod crd;
 pub mod describe;
+pub mod formats;
 pub mod instances;
 pub mod list;
 pub mod manifest;
@@ -28,10 +30,11 @@ use crate::validate::{ObjectResult, Validator, Verdict};
 /// The resource name `-o name` prints.
 const RESOURCE: &str = "customresourcedefinition.apiextensions.k8s.io";
 
-/// CRDs to work on, and the client when they came from the cluster.
+/// CRDs to work on, and the client (with its namespace) when they came from the cluster.
 struct Crds {
     crds: Vec<CustomResourceDefinition>,
     client: Option<kube::Client>,
+    namespace: String,
 }
 
 async fn load(args: &Args) -> anyhow::Result<Crds> {
@@ -43,7 +46,7 @@ async fn load(args: &Args) -> anyhow::Result<Crds> {
                 messages::warn(w);
             }
             loaded.crds.sort_by(|a, b| crd::name(a).cmp(crd::name(b)));
-            Ok(Crds { crds: loaded.crds, client: None })
+            Ok(Crds { crds: loaded.crds, client: None, namespace: String::new() })
         }
         CrdSource::Cluster => {
             let connection = args.connection.connect().await?;
@@ -51,7 +54,7 @@ async fn load(args: &Args) -> anyhow::Result<Crds> {
             let mut crds: Vec<CustomResourceDefinition> =
                 kubeplug::list::list_all(&connection.client, &resource, None, &ListParams::default()).await?;
             crds.sort_by(|a, b| crd::name(a).cmp(crd::name(b)));
-            Ok(Crds { crds, client: Some(connection.client) })
+            Ok(Crds { crds, client: Some(connection.client), namespace: connection.namespace })
         }
     }
 }
@@ -152,6 +155,40 @@ async fn describe_crd(args: &Args, printer: &Printer, name: &str) -> anyhow::Res
     Ok(Outcome::Success)
 }
 
+/// The stored copy of each object whose CRD has transition rules, fetched `concurrency` at a
+/// time: with it the server would evaluate those rules (an update), so we do too. An object
+/// that does not exist is a create; one we cannot read gets a warning, and its transition
+/// rules stay counted as not evaluated.
+async fn stored_objects(
+    client: &kube::Client,
+    validator: &Validator<'_>,
+    docs: &[manifest::Document],
+    namespace: &str,
+    concurrency: usize,
+) -> Vec<Option<manifest::Node>> {
+    let wanted: Vec<_> = docs.iter().map(|d| validator.stored_object(d)).collect();
+    kubeplug::concurrency::bounded(&wanted, concurrency, |want| async move {
+        let (resource, ns, name) = want.as_ref()?;
+        let api: kube::Api<kube::core::DynamicObject> = match ns {
+            Some(ns) if !ns.is_empty() => kube::Api::namespaced_with(client.clone(), ns, resource),
+            Some(_) => kube::Api::namespaced_with(client.clone(), namespace, resource),
+            None => kube::Api::all_with(client.clone(), resource),
+        };
+        match api.get_opt(name).await {
+            Ok(found) => found.and_then(|o| serde_json::to_value(o).ok()).map(|j| manifest::Node::from_json(&j, 0)),
+            Err(e) => {
+                let message = kubeplug::error::describe(&anyhow::Error::from(e)).message;
+                messages::warn(format!(
+                    "cannot read {}/{name} to check its transition rules: {message}",
+                    resource.kind
+                ));
+                None
+            }
+        }
+    })
+    .await
+}
+
 async fn validate_files(
     args: &Args,
     printer: &Printer,
@@ -168,7 +205,12 @@ async fn validate_files(
     }
     let crds = load(args).await?;
     let validator = Validator::new(&crds.crds);
-    let results: Vec<ObjectResult> = docs.iter().map(|d| validator.check(d)).collect();
+    let stored = match &crds.client {
+        Some(client) => stored_objects(client, &validator, &docs, &crds.namespace, args.concurrency).await,
+        None => vec![None; docs.len()],
+    };
+    let results: Vec<ObjectResult> =
+        docs.iter().zip(&stored).map(|(d, old)| validator.check_update(d, old.as_ref())).collect();
 
     match printer.format() {
         OutputFormat::Json | OutputFormat::Yaml => printer.list(&results)?,
@@ -196,11 +238,15 @@ async fn validate_files(
         count(Verdict::Invalid),
         count(Verdict::NoCrd),
     );
-    if unevaluated + transition > 0 {
-        summary.push_str(&format!("; {unevaluated} x-kubernetes-validations rule(s) not evaluated"));
-        if transition > 0 {
-            summary.push_str(&format!(" (plus {transition} transition rule(s), checked on update only)"));
-        }
+    let mut counted = Vec::new();
+    if unevaluated > 0 {
+        counted.push(format!("{unevaluated} x-kubernetes-validations rule(s) not evaluated"));
+    }
+    if transition > 0 {
+        counted.push(format!("{transition} transition rule(s) not evaluated (they run on update only)"));
+    }
+    if !counted.is_empty() {
+        summary.push_str(&format!("; {}", counted.join(", ")));
         if !show_unevaluated {
             summary.push_str(" (list them with --show-unevaluated)");
         }

@@ -294,7 +294,11 @@ fn finding_text(result: &ObjectResult, f: &Finding) -> String {
 
 fn unevaluated_text(result: &ObjectResult, u: &Unevaluated) -> String {
     let path = if u.path.is_empty() { "<root>" } else { &u.path };
-    let kind = if u.transition { "transition rule not evaluated (update only)" } else { "CEL rule not evaluated" };
+    let kind = if u.transition {
+        "transition rule not evaluated (update only)".to_owned()
+    } else {
+        format!("CEL rule not evaluated ({})", u.why)
+    };
     let mut line = format!(
         "{}:{}: {}: {}: {kind}: {}",
         result.file,

@@ -152,7 +152,8 @@ backend_tests! {
             .assert()
             .code(3)
             .stdout(
-                "tests/data/manifests/bad/enum.yaml:7: Widget/front: spec.mode: Unsupported value: \"Running\": supported values: \"Active\", \"Standby\", \"Paused\"\n",
+                "tests/data/manifests/bad/enum.yaml:7: Widget/front: spec.mode: Unsupported value: \"Running\": supported values: \"Active\", \"Standby\", \"Paused\"\n\
+                 tests/data/manifests/bad/enum.yaml:1: Widget/front: <nil>: Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation\n",
             );
         w.inspect().args(["validate", "-f", "tests/data/manifests/widgets-valid.yaml"]).assert().code(0);
     }
@@ -204,7 +205,7 @@ backend_tests! {
         assert_eq!(out.status.code(), Some(3));
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
-            "tests/data/manifests/bad/maximum.yaml:6: Widget/front: spec.replicas: Invalid value: 101: should be less than or equal to 100\n"
+            "tests/data/manifests/bad/maximum.yaml:6: Widget/front: spec.replicas: Invalid value: 101: spec.replicas in body should be less than or equal to 100\n"
         );
     }
 }

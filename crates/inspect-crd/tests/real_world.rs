@@ -132,9 +132,14 @@ spec:
         .assert()
         .code(3)
         .stdout(
-            "<stdin>:8: Gateway/bad-gateway: spec.addresses[0]: Invalid value: \"object\": must validate one and only one schema (oneOf), none is valid\n\
+            // The server's words (kube-apiserver v1.32.13; it reports the unknown field alone,
+            // as a strict decoding error, and the rest once that is fixed).
+            "<stdin>:8: Gateway/bad-gateway: <nil>: Invalid value: \"\": \"spec.addresses[0]\" must validate one and only one schema (oneOf). Found none valid\n\
+             <stdin>:8: Gateway/bad-gateway: <nil>: Invalid value: \"\": \"spec.addresses[0].value\" must validate at least one schema (anyOf)\n\
+             <stdin>:8: Gateway/bad-gateway: spec.addresses[0].value: Invalid value: \"not-an-ip\": spec.addresses[0].value in body must be of type ipv4: \"not-an-ip\"\n\
              <stdin>:15: Gateway/bad-gateway: spec.listeners[0].allowedRoutes.namespaces.from: Unsupported value: \"Everywhere\": supported values: \"All\", \"Selector\", \"Same\"\n\
-             <stdin>:22: Gateway/bad-gateway: spec.listeners[1].tls.certificateRefs[0].kindd: unknown field \"kindd\"\n",
+             <stdin>:22: Gateway/bad-gateway: spec.listeners[1].tls.certificateRefs[0].kindd: unknown field \"spec.listeners[1].tls.certificateRefs[0].kindd\"\n\
+             <stdin>:1: Gateway/bad-gateway: <nil>: Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation\n",
         );
 }
 
