@@ -353,6 +353,54 @@ backend_tests! {
         assert!(stderr(&o).contains("6 deleted, 1 skipped, 0 failed"), "{}", stderr(&o));
     }
 
+    /// Preconditions: a ReplicaSet scaled up while the confirmation prompt waits (on a terminal,
+    /// made by `script`) is skipped by the server, not deleted.
+    fn a_replicaset_scaled_up_at_the_prompt_is_skipped(env) {
+        use std::io::{Read as _, Write as _};
+        let ns = shop(env);
+        let line = format!("{BIN} -n {ns} --deployment web --delete");
+        let mut child = env
+            .command("script")
+            .args(["-qfec", &line, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("script runs");
+        let mut stdin = child.stdin.take().unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let reader = {
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = out.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    seen.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            })
+        };
+        let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+        // A safety net, not a timing assertion.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !text().contains("Delete these 2 ReplicaSet(s)? [y/N]: ") {
+            assert!(std::time::Instant::now() < deadline, "no prompt: {}", text());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        kubectl_ok(env, &["scale", "rs", "web-1", "--replicas=2", "-n", &ns]);
+        stdin.write_all(b"y\n").unwrap();
+        let status = child.wait().unwrap();
+        reader.join().unwrap();
+        let all = text();
+        assert!(status.success(), "{all}");
+        assert!(exists(env, &ns, "web-1"), "the scaled-up ReplicaSet must survive: {all}");
+        assert!(!exists(env, &ns, "web-2"), "{all}");
+        let skipped = format!(r#"skipped replicaset.apps "web-1" in namespace "{ns}": it changed since it was listed"#);
+        assert!(all.contains(&skipped), "{all}");
+        assert!(all.contains("1 deleted, 1 skipped, 0 failed"), "{all}");
+    }
+
     /// --dry-run=server: the server validates each deletion and keeps the objects.
     fn server_dry_run_deletes_nothing_on_the_server(env) {
         let ns = shop_plus(env);
@@ -548,7 +596,7 @@ mod fake_only {
     }
 
     // Hook: a scale-up lands right before the first DELETE. On the real server the same race is
-    // made at the confirmation prompt (`backends.rs`, a_replicaset_scaled_up_at_the_prompt_is_skipped).
+    // made at the confirmation prompt (a_replicaset_scaled_up_at_the_prompt_is_skipped, above).
     #[test]
     fn a_replicaset_scaled_up_between_listing_and_delete_is_skipped_not_deleted() {
         let (env, ns) = shop_on_fake();
