@@ -4,162 +4,13 @@
 //! so owner references to objects that do not exist stay as written, and each Deployment's
 //! status is set through its status subresource, as its controller would.
 //!
-//! Tests that need to act between the listing and the deletion (a `rollout undo` at the right
-//! moment) or creation times in the past use the fake's hooks and stay in `e2e.rs`.
+//! Listing, filters, output formats, deleting and errors on both backends are in `e2e.rs`; so are
+//! the fake-only tests that act between the listing and the deletion with the fake's hooks.
 
+mod common;
+
+use common::*;
 use kubeplug_testenv::{Env, backend_tests, rows};
-use std::process::Output;
-
-const BIN: &str = env!("CARGO_BIN_EXE_kubectl-show-stale_replica_sets");
-
-fn run(env: &Env, args: &[&str]) -> Output {
-    env.command(BIN).args(args).output().expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(o: Output) -> String {
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    stdout(&o)
-}
-
-/// The NAME column (the first), without the header.
-fn names(table: &str) -> Vec<String> {
-    rows(table).into_iter().map(|r| r[0].clone()).collect()
-}
-
-fn exists(env: &Env, ns: &str, name: &str) -> bool {
-    env.get("replicasets", Some(ns), name).is_some()
-}
-
-/// A Deployment at `revision` whose controller has observed it (status set through the status
-/// subresource); returns its uid.
-fn deployment(env: &Env, ns: &str, name: &str, revision: u32, replicas: u32) -> String {
-    let created = env.create(&format!(
-        "apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, namespace: {ns}, annotations: {{deployment.kubernetes.io/revision: \"{revision}\"}}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec: {{containers: [{{name: c, image: \"registry.example/{name}:v{revision}\"}}]}}
-"
-    ));
-    let out = env
-        .kubectl()
-        .args(["patch", "deployment", name, "-n", ns, "--subresource=status", "--type=merge"])
-        .args(["-p", r#"{"status":{"observedGeneration":1}}"#])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    created[0]["metadata"]["uid"].as_str().unwrap().to_string()
-}
-
-/// Who controls a ReplicaSet made by [`replicaset`].
-enum Owner<'a> {
-    /// A Deployment: (name, uid).
-    Deployment(&'a str, &'a str),
-    /// An Argo Rollout (`argoproj.io`): (name, uid).
-    Rollout(&'a str, &'a str),
-    /// None.
-    None,
-}
-
-/// A ReplicaSet as the Deployment controller makes one: revision annotation, `pod-template-hash`
-/// label; `labels` adds labels (`"tier: old"`).
-#[allow(clippy::too_many_arguments)] // a row of the fixture reads better than a builder here
-fn replicaset(env: &Env, ns: &str, name: &str, owner: Owner, revision: u32, replicas: u32, app: &str, labels: &str) {
-    let reference = |api_version: &str, kind: &str, owner: &str, uid: &str| {
-        format!(
-            "  ownerReferences:\n  - {{apiVersion: {api_version}, kind: {kind}, name: {owner}, uid: {uid}, controller: true, blockOwnerDeletion: true}}\n"
-        )
-    };
-    let owner = match owner {
-        Owner::Deployment(d, uid) => reference("apps/v1", "Deployment", d, uid),
-        Owner::Rollout(r, uid) => reference("argoproj.io/v1alpha1", "Rollout", r, uid),
-        Owner::None => String::new(),
-    };
-    let labels = if labels.is_empty() { String::new() } else { format!(", {labels}") };
-    let hash = format!("{app}{revision}hash");
-    env.create(&format!(
-        "apiVersion: apps/v1
-kind: ReplicaSet
-metadata:
-  name: {name}
-  namespace: {ns}
-  labels: {{app: {app}, pod-template-hash: {hash}{labels}}}
-  annotations: {{deployment.kubernetes.io/revision: \"{revision}\"}}
-{owner}spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {app}, pod-template-hash: {hash}}}}}
-  template:
-    metadata: {{labels: {{app: {app}, pod-template-hash: {hash}}}}}
-    spec: {{containers: [{{name: c, image: \"registry.example/{app}:v{revision}\"}}]}}
-"
-    ));
-}
-
-/// A namespace with: Deployment web at revision 3 (web-1, web-2 stale, web-3 in use), Deployment
-/// api scaled to 0 (api-1 stale, api-2 in use at 0), two ReplicaSets of an Argo Rollout at 0,
-/// a bare one, and cart-old-1, made by a Deployment cart since deleted and recreated under the
-/// same name (cart-1 is the new one's).
-fn shop(env: &Env) -> String {
-    let ns = env.namespace("shop");
-    let web = deployment(env, &ns, "web", 3, 2);
-    let api = deployment(env, &ns, "api", 2, 0);
-    replicaset(env, &ns, "web-1", Owner::Deployment("web", &web), 1, 0, "web", "");
-    replicaset(env, &ns, "web-2", Owner::Deployment("web", &web), 2, 0, "web", "");
-    replicaset(env, &ns, "web-3", Owner::Deployment("web", &web), 3, 2, "web", "");
-    replicaset(env, &ns, "api-1", Owner::Deployment("api", &api), 1, 0, "api", "");
-    replicaset(env, &ns, "api-2", Owner::Deployment("api", &api), 2, 0, "api", "");
-    // No Rollout object is needed for the reference, and no garbage collector removes it.
-    replicaset(
-        env,
-        &ns,
-        "canary-1",
-        Owner::Rollout("canary", "0b6c2a1e-5d0f-4c8e-9a51-3f2d7c1e9b40"),
-        1,
-        0,
-        "canary",
-        "",
-    );
-    replicaset(
-        env,
-        &ns,
-        "canary-2",
-        Owner::Rollout("canary", "0b6c2a1e-5d0f-4c8e-9a51-3f2d7c1e9b40"),
-        2,
-        0,
-        "canary",
-        "",
-    );
-    replicaset(env, &ns, "bare", Owner::None, 1, 0, "bare", "");
-    // The first Deployment cart is gone (the garbage collector has not removed its ReplicaSet
-    // yet); the live cart, recreated under the same name, has another uid.
-    replicaset(
-        env,
-        &ns,
-        "cart-old-1",
-        Owner::Deployment("cart", "5f1d8e2a-7c3b-4a9e-8d60-2b4c9e7f1a03"),
-        1,
-        0,
-        "cart",
-        "",
-    );
-    let second_cart = deployment(env, &ns, "cart", 1, 1);
-    replicaset(env, &ns, "cart-1", Owner::Deployment("cart", &second_cart), 1, 1, "cart", "");
-    ns
-}
-
-const FOREIGN_NOTE: &str = "Left alone 2 ReplicaSet(s) with 0 replicas whose controller is not a Deployment (2 Rollout.argoproj.io); -o wide --include-foreign shows them.\n";
 
 backend_tests! {
     /// Another controller's zero-replica ReplicaSets are not stale, not orphans; stderr counts them.
@@ -239,6 +90,14 @@ backend_tests! {
         assert_eq!(marks, [("api-1", None), ("api-2", Some("true"))]);
         let on_server = env.get("replicasets", Some(&ns), "api-2").unwrap();
         assert!(on_server["metadata"]["annotations"].get("kubeplug.io/in-use").is_none(), "only in the output");
+        assert_eq!(list["items"][1]["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "2", "others kept");
+
+        let yaml = ok(run(env, &["-n", &ns, "--deployment", "api", "--include-current", "-o", "yaml"]));
+        let marked = yaml.matches("kubeplug.io/in-use: 'true'").count() + yaml.matches("kubeplug.io/in-use: \"true\"").count();
+        assert_eq!(marked, 1, "{yaml}");
+        // Without --include-current, no ReplicaSet in use and no mark.
+        let plain = ok(run(env, &["-n", &ns, "-o", "json"]));
+        assert!(!plain.contains("kubeplug.io/in-use") && !plain.contains("\"api-2\""), "{plain}");
     }
 
     /// `--keep` counts every stale ReplicaSet of a Deployment before `-l` narrows the list.
@@ -319,7 +178,10 @@ kubeplug_testenv::real_server_tests! {
     /// With the real Deployment controller: right after `kubectl rollout undo`, whether the
     /// controller has acted on it yet or not, the rollback target is not deleted.
     fn a_rollback_target_survives_a_delete_right_after_rollout_undo(env) {
-        let ns = env.namespace("undo");
+        // Not env.namespace: the controller manager makes the default ServiceAccount itself, and
+        // creating it too would race it.
+        let ns = env.name("undo");
+        env.create(&format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n"));
         env.create(&format!(
             "apiVersion: apps/v1
 kind: Deployment

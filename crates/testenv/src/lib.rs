@@ -45,6 +45,8 @@ pub struct Env {
     /// URL and CA of the server, for raw requests; None for a cluster of the user's.
     endpoint: Option<(String, String)>,
     plane: Option<&'static ControlPlane>,
+    /// Whether kube-controller-manager runs beside the server.
+    controllers: bool,
     suffix: String,
     home: tempfile::TempDir,
     fake: Option<FakeServer>,
@@ -72,21 +74,23 @@ impl Env {
     }
 
     fn real(controllers: Controllers) -> Env {
-        match real_server(controllers) {
+        let mut env = match real_server(controllers) {
             Ok(plane) => {
                 let mut env = Env::with(Backend::Real, plane.kubeconfig().to_path_buf(), Some(plane));
                 env.endpoint = Some((plane.url().to_string(), plane.ca_pem().to_string()));
                 env
             }
             Err(kubeconfig) => Env::with(Backend::Real, kubeconfig.clone(), None),
-        }
+        };
+        env.controllers = controllers == Controllers::All;
+        env
     }
 
     fn with(backend: Backend, kubeconfig: PathBuf, plane: Option<&'static ControlPlane>) -> Env {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let suffix = format!("{:x}{}", std::process::id() & 0xfff, NEXT.fetch_add(1, Ordering::Relaxed));
         let home = tempfile::Builder::new().prefix("kubeplug-test-home-").tempdir().expect("a temp HOME");
-        Env { backend, kubeconfig, endpoint: None, plane, suffix, home, fake: None }
+        Env { backend, kubeconfig, endpoint: None, plane, controllers: false, suffix, home, fake: None }
     }
 
     /// Which server this is.
@@ -131,13 +135,16 @@ impl Env {
     }
 
     /// Creates the namespace [`Env::name`]`(base)` with its `default` ServiceAccount (which a real
-    /// server needs before it admits Pods, and which only a controller would make), and returns it.
+    /// server needs before it admits Pods; where controllers run, their ServiceAccount controller
+    /// makes it), and returns it.
     pub fn namespace(&self, base: &str) -> String {
         let ns = self.name(base);
-        self.create(&format!(
-            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\n\
-             apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: default, namespace: {ns}}}\n"
-        ));
+        let mut manifests = format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n");
+        if !self.controllers {
+            manifests +=
+                &format!("---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: default, namespace: {ns}}}\n");
+        }
+        self.create(&manifests);
         ns
     }
 
