@@ -88,7 +88,7 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
 async fn list_crds(args: &Args, printer: &Printer) -> anyhow::Result<Outcome> {
     let crds = load(args).await?;
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.list(&crds.crds)?,
+        OutputFormat::Json | OutputFormat::Yaml => printer.objects_from(crds.crds.iter().map(serde_json::to_value))?,
         OutputFormat::Name => printer.names(RESOURCE, crds.crds.iter().map(crd::name))?,
         format => {
             if crds.crds.is_empty() {

@@ -28,6 +28,9 @@ pub struct OutputFlags {
     /// When using the default or wide output, don't print headers.
     #[arg(long)]
     pub no_headers: bool,
+    /// If true, keep the managedFields when printing objects in JSON or YAML format.
+    #[arg(long)]
+    pub show_managed_fields: bool,
 }
 
 /// The resolved output format.
@@ -115,6 +118,7 @@ impl Table {
 pub struct Printer {
     format: OutputFormat,
     headers: bool,
+    managed_fields: bool,
 }
 
 impl Printer {
@@ -127,7 +131,7 @@ impl Printer {
             Some(OutputArg::Yaml) => OutputFormat::Yaml,
             Some(OutputArg::Name) => OutputFormat::Name,
         };
-        Self { format, headers: !flags.no_headers }
+        Self { format, headers: !flags.no_headers, managed_fields: flags.show_managed_fields }
     }
 
     /// The format in use.
@@ -166,6 +170,23 @@ impl Printer {
             _ => write_json_list(&mut out, items)?,
         }
         Ok(out.flush()?)
+    }
+
+    /// [`Self::list_from`] for API objects as the server sent them: like kubectl, their
+    /// `metadata.managedFields` are left out unless `--show-managed-fields`.
+    pub fn objects_from<E>(&self, objects: impl IntoIterator<Item = Result<serde_json::Value, E>>) -> anyhow::Result<()>
+    where
+        E: Into<anyhow::Error>,
+    {
+        let keep = self.managed_fields;
+        self.list_from(objects.into_iter().map(move |object| {
+            object.map(|mut object| {
+                if !keep && let Some(meta) = object.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
+                    meta.remove("managedFields");
+                }
+                object
+            })
+        }))
     }
 
     /// Prints one document as JSON (4-space indent, like kubectl) or YAML, by the output format.

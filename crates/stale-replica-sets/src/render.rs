@@ -37,7 +37,7 @@ pub fn print(printer: &Printer, scope: &Scope, report: Report) -> anyhow::Result
             Ok(printer.names(NAME_PREFIX, report.stale.iter().filter(|rs| !rs.current).map(|rs| rs.name.as_str()))?)
         }
         // An empty result is an empty List, as kubectl prints it.
-        OutputFormat::Json | OutputFormat::Yaml => printer.list_from(objects(&report)),
+        OutputFormat::Json | OutputFormat::Yaml => printer.objects_from(objects(&report)),
     }
 }
 

@@ -240,10 +240,15 @@ backend_tests! {
         let items = list["items"].as_array().unwrap();
         let listed: Vec<&str> = items.iter().map(|i| i["metadata"]["name"].as_str().unwrap()).collect();
         assert_eq!(listed, ["web-1", "web-2"]);
-        // kubectl hides managedFields unless asked; the plugin prints the objects as served.
-        let theirs = kubectl_ok(env, &["get", "rs", "web-1", "web-2", "-n", &ns, "-o", "json", "--show-managed-fields"]);
+        // The objects as kubectl prints them: managedFields hidden unless asked for, as kubectl does.
+        let theirs = kubectl_ok(env, &["get", "rs", "web-1", "web-2", "-n", &ns, "-o", "json"]);
         let theirs: serde_json::Value = serde_json::from_str(&theirs).unwrap();
         assert_eq!(items, theirs["items"].as_array().unwrap());
+        let ours = ok(run(env, &["-n", &ns, "-o", "json", "--deployment", "web", "--show-managed-fields"]));
+        let ours: serde_json::Value = serde_json::from_str(&ours).unwrap();
+        let theirs = kubectl_ok(env, &["get", "rs", "web-1", "web-2", "-n", &ns, "-o", "json", "--show-managed-fields"]);
+        let theirs: serde_json::Value = serde_json::from_str(&theirs).unwrap();
+        assert_eq!(ours["items"], theirs["items"]);
     }
 
     /// -o yaml: the same List, as kubectl prints a list of ReplicaSets.
@@ -252,12 +257,8 @@ backend_tests! {
         let ours = ok(run(env, &["-n", &ns, "-o", "yaml"]));
         assert!(ours.starts_with("apiVersion: v1\nitems:\n- apiVersion: apps/v1\n  kind: ReplicaSet\n"), "{ours}");
         assert!(ours.ends_with("\nkind: List\nmetadata:\n  resourceVersion: \"\"\n"), "{ours}");
-        // kubectl hides managedFields unless asked; the plugin prints the objects as served. The
-        // same document, by value: the plugin quotes keys such as "f:metadata", kubectl does not.
-        let theirs = kubectl_ok(
-            env,
-            &["get", "rs", "-n", &ns, "-l", "pod-template-hash=blog1hash", "-o", "yaml", "--show-managed-fields"],
-        );
+        // The same document as kubectl's, managedFields hidden as kubectl hides them.
+        let theirs = kubectl_ok(env, &["get", "rs", "-n", &ns, "-l", "pod-template-hash=blog1hash", "-o", "yaml"]);
         let parse = |y: &str| -> serde_json::Value { serde_saphyr::from_str(y).unwrap() };
         assert_eq!(parse(&ours), parse(&theirs));
         assert_eq!(parse(&ours)["items"][0]["metadata"]["name"], "blog-1");
