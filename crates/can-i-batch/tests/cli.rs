@@ -256,7 +256,7 @@ kubeplug_testenv::backend_tests! {
         let yaml = write(dir.path(), "checks.yaml", "- verb: get\n  resource: pods\n- verb: list\n  resourec: pods\n");
         let ran = run(w.plugin("alice").args(["-f", &yaml]), None);
         assert_eq!(ran.code, 1);
-        assert!(ran.stderr.starts_with(&format!("error: {yaml}:4: unknown field `resourec`")), "{}", ran.stderr);
+        assert!(ran.stderr.starts_with(&format!("error: {yaml}:4:3: unknown field `resourec`")), "{}", ran.stderr);
         assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
 
         let ran = run(w.plugin("alice").args(["--check", "get pods web extra"]), None);

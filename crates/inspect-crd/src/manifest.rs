@@ -374,7 +374,7 @@ mod tests {
         let err = parse_str("a: 1\nb: [1, 2\nc: 3\n").unwrap_err().to_string();
         assert!(err.starts_with("t.yaml:"), "{err}");
         let err = parse_str("a: 1\n  b: 2\n").unwrap_err().to_string();
-        assert_eq!(err, "t.yaml:2: mapping values are not allowed in this context");
+        assert_eq!(err, "t.yaml:2:4: mapping values are not allowed in this context");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! kubectl prints for the same mistake (`kubectl get pods --bogus`, `kubectl get pods -n`,
 //! `kubectl --user nosuch get pods`...), checked by hand with /usr/bin/kubectl v1.32.
 //!
-//! These rows run on the fake only: crates/testenv (the real-server harness) is not on this
-//! branch's main yet.
+//! Rows where a server's answer matters run on both backends (kubeplug-testenv's
+//! `backend_tests!`: the fake and a real kube-apiserver); the others need the fake's fault
+//! injection or request records, or no server at all.
 
 mod support;
 
@@ -108,42 +109,6 @@ fn flags_go_anywhere() {
     let out =
         run(&PLUGINS[1], Path::new("/nonexistent"), &["--kubeconfig", kc, "validate", "-f", candy.to_str().unwrap()]);
     succeeded(&PLUGINS[1], &out);
-}
-
-#[test]
-fn a_server_without_scheme_works() {
-    let s = server();
-    let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(s.kubeconfig()).unwrap();
-    let host_port = s.url().strip_prefix("https://").unwrap();
-    // The kubeconfig has the CA: client-go then adds https://.
-    let kubeconfig = write(dir.path(), "kubeconfig", &text.replace(s.url(), host_port));
-    assert!(!std::fs::read_to_string(&kubeconfig).unwrap().contains("https://"));
-    for plugin in &PLUGINS {
-        succeeded(plugin, &run(plugin, &kubeconfig, plugin.read));
-        let out = run(plugin, s.kubeconfig(), &read_args(plugin, &["--server", host_port]));
-        succeeded(plugin, &out);
-    }
-    // Without any TLS setting, client-go adds http://, as `kubectl --server 127.0.0.1:1` shows.
-    for plugin in &PLUGINS {
-        let out = run(plugin, Path::new("/nonexistent"), &read_args(plugin, &["--server", "127.0.0.1:1"]));
-        let line = error_line(plugin, &out);
-        // After what the plugin was doing (`listing replicasets.apps...: `), kubectl's sentence.
-        let refused =
-            "the connection to the server http://127.0.0.1:1 was refused - did you specify the right host or port?";
-        assert!(line.ends_with(refused), "{}: {line}", plugin.binary);
-    }
-}
-
-#[test]
-fn an_unknown_user_is_refused_before_any_request() {
-    let s = server();
-    for plugin in &PLUGINS {
-        s.clear_requests();
-        let out = run(plugin, s.kubeconfig(), &read_args(plugin, &["--user", "nosuch"]));
-        assert_error(plugin, &out, r#"auth info "nosuch" does not exist"#, None);
-        assert!(s.requests().is_empty(), "{}", plugin.binary);
-    }
 }
 
 #[test]
@@ -359,42 +324,85 @@ fn namespace_is_one_namespace_and_lists_have_their_own_flag() {
     assert_eq!(namespaces(&["--check", "get pods", "--namespaces", "a,b", "-o", "json"]), ["a", "b"]);
 }
 
-#[test]
-fn show_extensions_fails_when_no_section_could_be_read() {
-    let s = server();
-    let plugin = &PLUGINS[3];
-    let out = run(plugin, s.kubeconfig(), &["--context", "bob"]);
-    let line = error_line(plugin, &out);
-    assert!(line.starts_with("error: no section of the extension map could be read"), "{line}");
-    succeeded(plugin, &run(plugin, s.kubeconfig(), &["--context", "admin"]));
+/// The server URL of a kubeconfig written by the harness (one cluster).
+fn server_url(kubeconfig: &Path) -> String {
+    let text = std::fs::read_to_string(kubeconfig).unwrap();
+    text.lines().find_map(|l| l.trim().strip_prefix("server: ")).expect("a server line").to_string()
 }
 
-#[test]
-fn verbosity_six_logs_each_request_and_eight_the_bodies_never_the_token() {
-    let s = server();
-    let token = s.token("admin").unwrap();
-    for plugin in &PLUGINS {
-        for flag in ["-v=6", "--v=6", "-v6"] {
-            let out = run(plugin, s.kubeconfig(), &read_args(plugin, &[flag]));
+kubeplug_testenv::backend_tests! {
+    fn an_unknown_user_is_refused_before_any_request(env) {
+        for plugin in &PLUGINS {
+            if let Some(fake) = env.fake() {
+                fake.clear_requests();
+            }
+            let out = run(plugin, env.kubeconfig(), &read_args(plugin, &["--user", "nosuch"]));
+            assert_error(plugin, &out, r#"auth info "nosuch" does not exist"#, None);
+            // Only the fake records requests: none were sent.
+            if let Some(fake) = env.fake() {
+                assert!(fake.requests().is_empty(), "{}", plugin.binary);
+            }
+        }
+    }
+
+    fn a_server_without_scheme_works(env) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = server_url(env.kubeconfig());
+        let text = std::fs::read_to_string(env.kubeconfig()).unwrap();
+        let host_port = url.strip_prefix("https://").unwrap();
+        // The kubeconfig has the CA: client-go then adds https://.
+        let kubeconfig = write(dir.path(), "kubeconfig", &text.replace(&url, host_port));
+        assert!(!std::fs::read_to_string(&kubeconfig).unwrap().contains("https://"));
+        for plugin in &PLUGINS {
+            succeeded(plugin, &run(plugin, &kubeconfig, plugin.read));
+            let out = run(plugin, env.kubeconfig(), &read_args(plugin, &["--server", host_port]));
+            succeeded(plugin, &out);
+        }
+        // Without any TLS setting, client-go adds http://, as `kubectl --server 127.0.0.1:1` shows.
+        for plugin in &PLUGINS {
+            let out = run(plugin, Path::new("/nonexistent"), &read_args(plugin, &["--server", "127.0.0.1:1"]));
+            let line = error_line(plugin, &out);
+            // After what the plugin was doing (`listing replicasets.apps...: `), kubectl's sentence.
+            let refused =
+                "the connection to the server http://127.0.0.1:1 was refused - did you specify the right host or port?";
+            assert!(line.ends_with(refused), "{}: {line}", plugin.binary);
+        }
+    }
+
+    fn show_extensions_fails_when_no_section_could_be_read(env) {
+        let plugin = &PLUGINS[3];
+        let out = run(plugin, env.kubeconfig(), &["--context", "bob"]);
+        let line = error_line(plugin, &out);
+        assert!(line.starts_with("error: no section of the extension map could be read"), "{line}");
+        succeeded(plugin, &run(plugin, env.kubeconfig(), &["--context", "admin"]));
+    }
+
+    fn verbosity_six_logs_each_request_and_eight_the_bodies_never_the_token(env) {
+        let url = server_url(env.kubeconfig());
+        let token = apiserver_fake::authn::token_of("admin").unwrap();
+        for plugin in &PLUGINS {
+            for flag in ["-v=6", "--v=6", "-v6"] {
+                let out = run(plugin, env.kubeconfig(), &read_args(plugin, &[flag]));
+                succeeded(plugin, &out);
+                let err = stderr(&out);
+                let logged = err
+                    .lines()
+                    .filter(|l| {
+                        l.starts_with('I')
+                            && l.contains(&format!("] GET {url}/"))
+                            && l.contains(" 200 OK in ")
+                            && l.ends_with(" milliseconds")
+                    })
+                    .count();
+                assert!(logged >= 1, "{} {flag}: {err}", plugin.binary);
+            }
+            let out = run(plugin, env.kubeconfig(), &read_args(plugin, &["-v=9", "--token", token]));
             succeeded(plugin, &out);
             let err = stderr(&out);
-            let logged = err
-                .lines()
-                .filter(|l| {
-                    l.starts_with('I')
-                        && l.contains(&format!("] GET {}/", s.url()))
-                        && l.contains(" 200 OK in ")
-                        && l.ends_with(" milliseconds")
-                })
-                .count();
-            assert!(logged >= 1, "{} {flag}: {err}", plugin.binary);
+            assert!(err.contains("\"Response Body\" body="), "{}: {err}", plugin.binary);
+            assert!(!err.contains(token), "{}: the token must never be logged", plugin.binary);
+            let quiet = run(plugin, env.kubeconfig(), plugin.read);
+            assert!(!stderr(&quiet).contains("milliseconds"), "{}: nothing logged without -v", plugin.binary);
         }
-        let out = run(plugin, s.kubeconfig(), &read_args(plugin, &["-v=9", "--token", token]));
-        succeeded(plugin, &out);
-        let err = stderr(&out);
-        assert!(err.contains("\"Response Body\" body="), "{}: {err}", plugin.binary);
-        assert!(!err.contains(token), "{}: the token must never be logged", plugin.binary);
-        let quiet = run(plugin, s.kubeconfig(), plugin.read);
-        assert!(!stderr(&quiet).contains("milliseconds"), "{}: nothing logged without -v", plugin.binary);
     }
 }

@@ -1,0 +1,1 @@
+include!("../testenv/build-cfg.rs");
