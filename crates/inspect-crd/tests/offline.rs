@@ -231,7 +231,7 @@ fn a_malformed_manifest_is_an_error_naming_file_and_line() {
         .assert()
         .code(1)
         .stdout("")
-        .stderr("error: tests/data/manifests/bad/malformed.yaml:7: mapping values are not allowed in this context\n");
+        .stderr("error: tests/data/manifests/bad/malformed.yaml:7:9: mapping values are not allowed in this context\n");
 }
 
 #[test]
