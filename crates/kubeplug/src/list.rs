@@ -7,7 +7,7 @@
 
 use anyhow::Context as _;
 use bytes::Bytes;
-use kube::api::{DynamicObject, ListParams};
+use kube::api::{DynamicObject, GetParams, ListParams};
 use kube::core::{ApiResource, Request, Resource, Status};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -133,6 +133,32 @@ pub fn describe_target(resource: &ApiResource, namespace: Option<&str>) -> Strin
     match namespace {
         Some(ns) => format!("{gr} in namespace {ns:?}"),
         None => gr,
+    }
+}
+
+/// GET one object, `None` when it does not exist; other errors say what was being read.
+pub async fn get<T: DeserializeOwned>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+) -> anyhow::Result<Option<T>> {
+    let path = DynamicObject::url_path(resource, namespace);
+    // Retried, where worth it, by the client's transport (crate::retry).
+    let fetched = match Request::new(&path).get(name, &GetParams::default()) {
+        Ok(request) => client.request::<T>(request).await,
+        Err(e) => Err(kube::Error::BuildRequest(e)),
+    };
+    match fetched {
+        Ok(object) => Ok(Some(object)),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+        Err(e) => Err(anyhow::Error::new(e)).with_context(|| {
+            let kind = group_resource(resource);
+            match namespace {
+                Some(ns) => format!("getting {kind} {ns}/{name}"),
+                None => format!("getting {kind} {name}"),
+            }
+        }),
     }
 }
 

@@ -1,8 +1,7 @@
 //! The API resources the map reads, and the two request shapes it uses: a paged list and a get.
 
-use anyhow::Context as _;
-use kube::api::{DynamicObject, GetParams, ListParams};
-use kube::core::{ApiResource, Request, Resource};
+use kube::api::ListParams;
+use kube::core::ApiResource;
 use serde::de::DeserializeOwned;
 
 fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
@@ -105,28 +104,4 @@ pub async fn list<T: DeserializeOwned>(
     kubeplug::list::list_all(client, resource, namespace, params).await
 }
 
-/// One object, `None` when it does not exist.
-pub async fn get<T: DeserializeOwned>(
-    client: &kube::Client,
-    resource: &ApiResource,
-    namespace: Option<&str>,
-    name: &str,
-) -> anyhow::Result<Option<T>> {
-    let path = DynamicObject::url_path(resource, namespace);
-    // Retried, where worth it, by the client's transport (kubeplug::retry).
-    let fetched = match Request::new(&path).get(name, &GetParams::default()) {
-        Ok(request) => client.request::<T>(request).await,
-        Err(e) => Err(kube::Error::BuildRequest(e)),
-    };
-    match fetched {
-        Ok(object) => Ok(Some(object)),
-        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
-        Err(e) => Err(anyhow::Error::new(e)).with_context(|| {
-            let kind = kubeplug::list::group_resource(resource);
-            match namespace {
-                Some(ns) => format!("getting {kind} {ns}/{name}"),
-                None => format!("getting {kind} {name}"),
-            }
-        }),
-    }
-}
+pub use kubeplug::list::get;

@@ -8,7 +8,7 @@
 //! touched that ReplicaSet yet either (the controller renumbers and scales it within moments,
 //! which changes its resourceVersion and makes the precondition refuse the DELETE).
 
-use kube::api::{DeleteParams, DynamicObject, GetParams, Preconditions, PropagationPolicy};
+use kube::api::{DeleteParams, DynamicObject, Preconditions, PropagationPolicy};
 use kube::core::{Request, Resource};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -192,17 +192,9 @@ fn judge(rs: &StaleReplicaSet, name: &str, uid: &str, fresh: &Result<Option<Lean
 /// GET one Deployment, with the client's retry policy; `None` when it does not exist; an error
 /// as the server (or the connection) worded it.
 async fn get_deployment(client: &kube::Client, namespace: &str, name: &str) -> Result<Option<LeanDeployment>, String> {
-    let path = DynamicObject::url_path(&deployments(), Some(namespace));
-    // Transient failures are retried by the client's one retry policy.
-    let got = match Request::new(&path).get(name, &GetParams::default()) {
-        Ok(request) => client.request::<LeanDeployment>(request).await,
-        Err(e) => Err(kube::Error::BuildRequest(e)),
-    };
-    match got {
-        Ok(d) => Ok(Some(d)),
-        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
-        Err(e) => Err(kubeplug::error::describe(&e.into()).message),
-    }
+    kubeplug::list::get(client, &deployments(), Some(namespace), name)
+        .await
+        .map_err(|e| kubeplug::error::describe(&e).message)
 }
 
 async fn delete_one(client: &kube::Client, rs: &StaleReplicaSet, dry_run: bool) -> Deletion {
