@@ -101,11 +101,23 @@ impl ConnectionFlags {
 
     /// [`Self::resolve`] with the environment given explicitly (tests cannot safely set variables).
     pub async fn resolve_in(&self, env: &Environment) -> anyhow::Result<ResolvedConfig> {
+        self.resolve_from(self.load_kubeconfig(env)?).await
+    }
+
+    /// The kubeconfig these flags load (`--kubeconfig`, else `KUBECONFIG` merged, else
+    /// `~/.kube/config`), `None` when there is none; read once, it resolves any number of
+    /// contexts with [`Self::resolve_from`] (fleet mode).
+    pub fn load_in(&self, env: &Environment) -> anyhow::Result<Option<LoadedKubeconfig>> {
+        self.load_kubeconfig(env)
+    }
+
+    /// [`Self::resolve_in`] from a kubeconfig already loaded by [`Self::load_in`].
+    pub async fn resolve_from(&self, loaded: Option<LoadedKubeconfig>) -> anyhow::Result<ResolvedConfig> {
         let options =
             KubeConfigOptions { context: self.context.clone(), cluster: self.cluster.clone(), user: self.user.clone() };
         // `--server` alone is a complete target when the kubeconfig selects no context (kubectl's
         // behaviour with an empty or absent kubeconfig).
-        let loaded = self.load_kubeconfig(env)?.filter(|loaded| {
+        let loaded = loaded.filter(|loaded| {
             self.server.is_none() || self.context.is_some() || loaded.kubeconfig.current_context.is_some()
         });
         if let Some(ca) = &self.certificate_authority {
@@ -295,9 +307,23 @@ impl ResolvedConfig {
     }
 }
 
-struct LoadedKubeconfig {
+/// The kubeconfig files, read and merged.
+#[derive(Clone)]
+pub struct LoadedKubeconfig {
     kubeconfig: Kubeconfig,
     paths: Vec<PathBuf>,
+}
+
+impl LoadedKubeconfig {
+    /// The names of its contexts, in file order.
+    pub fn context_names(&self) -> Vec<String> {
+        self.kubeconfig.contexts.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// The files it was read from, for messages: `a, b`.
+    pub fn files(&self) -> String {
+        self.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// Reads and merges the kubeconfig files of a KUBECONFIG list the way kubectl does: files that

@@ -3,8 +3,8 @@
 //! Each concern exists once here, so that a plugin crate is only its own logic:
 //! kubectl's generic flags and kubeconfig handling ([`config`]), paginated listing
 //! ([`list`]), discovery and resource-name resolution ([`discovery`]), output printers
-//! ([`output`]), error wording and exit codes ([`error`], [`exit`]), and the `main`
-//! harness every binary runs through ([`run`]).
+//! ([`output`]), error wording and exit codes ([`error`], [`exit`]), running across many
+//! clusters at once ([`fleet`]), and the `main` harness every binary runs through ([`run`]).
 
 pub mod age;
 pub mod completion;
@@ -13,6 +13,7 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod exit;
+pub mod fleet;
 pub mod input;
 pub mod list;
 pub mod messages;

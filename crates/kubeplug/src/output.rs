@@ -69,6 +69,16 @@ impl Table {
         self
     }
 
+    /// The column headers, as given.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The rows, moved out (to combine tables, e.g. one per cluster in [`crate::fleet`]).
+    pub fn into_rows(self) -> Vec<Vec<String>> {
+        self.rows
+    }
+
     /// Whether the table has no rows.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()

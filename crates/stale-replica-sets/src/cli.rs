@@ -1,6 +1,7 @@
 //! Command-line arguments, as the user typed them.
 
 use clap::{Parser, ValueEnum};
+use kubeplug::fleet::FleetFlags;
 use kubeplug::{ConnectionFlags, OutputFlags};
 
 const AFTER_HELP: &str = "\
@@ -22,6 +23,12 @@ Examples:
   # Pipe into kubectl (-o name never prints a ReplicaSet in use)
   kubectl show stale-replica-sets -o name | xargs kubectl describe
 
+  # Across clusters: every prod context but the canary, with a CONTEXT column
+  kubectl show stale-replica-sets -A --contexts 'prod-*,^prod-canary'
+
+  # Which clusters still carry stale ReplicaSets (jq on the context of each item)
+  kubectl show stale-replica-sets -A --all-contexts -o json | jq -r '.items[].context' | sort | uniq -c
+
   # With --include-current, -o json marks the ReplicaSets in use; a jq filter can drop them
   kubectl show stale-replica-sets --include-current -o json |
     jq '.items[] | select(.metadata.annotations[\"kubeplug.io/in-use\"] != \"true\") | .metadata.name'
@@ -37,10 +44,18 @@ deleting, each owning Deployment is read again: if it has a spec change its cont
 acted on yet, or now uses the ReplicaSet (a `rollout undo`), the ReplicaSet is skipped. A rollback
 made after that re-check and before the DELETE lands is not seen.
 
+Across clusters (--contexts, --all-contexts): each context is resolved as --context NAME would be
+(its own credentials, exec plugin, namespace), at most --cluster-concurrency at once. A cluster that
+fails prints one `error: context \"NAME\": ...` line and the others still answer. Tables gain a
+CONTEXT column; each item of -o json|yaml carries a top-level \"context\" field; -o name is refused
+across several contexts. --delete previews the count per context, asks naming every context, and
+with --yes deletes cluster by cluster, each with the checks above.
+
 Exit codes:
   0  success (with --exit-code: no stale ReplicaSet found)
-  1  error (bad flags, unreachable server, refused request, a failed deletion)
-  3  with --exit-code: stale ReplicaSets were found";
+  1  error (bad flags, unreachable server, refused request, a failed deletion); across clusters,
+     any cluster that failed, even if another found stale ReplicaSets
+  3  with --exit-code: stale ReplicaSets were found (in any cluster, when none failed)";
 
 /// `kubectl show stale-replica-sets [flags]`
 #[derive(Parser, Debug)]
@@ -54,6 +69,8 @@ Exit codes:
 pub struct Args {
     #[command(flatten)]
     pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub fleet: FleetFlags,
     #[command(flatten)]
     pub output: OutputFlags,
     /// List across all namespaces (one paged cluster-wide list).

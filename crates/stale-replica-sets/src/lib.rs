@@ -3,11 +3,13 @@
 //!
 //! Args ([`cli`]) → [`plan::Plan`] (validated) → [`find::find`] (one paged list of ReplicaSets,
 //! one of Deployments; ownership by [`owner`]) → [`render`] or [`delete::delete`] (which reads
-//! each owning Deployment again right before deleting).
+//! each owning Deployment again right before deleting). Across clusters, [`fleet`] runs the same
+//! steps on every context.
 
 pub mod cli;
 pub mod delete;
 pub mod find;
+pub mod fleet;
 pub mod owner;
 pub mod plan;
 pub mod render;
@@ -19,6 +21,9 @@ pub use cli::Args;
 /// Runs the command: find, then print or delete.
 pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let plan = plan::Plan::from_args(&args)?;
+    if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
+        return fleet::run(&fleet, &plan, &Printer::new(&args.output)).await;
+    }
     let connection = args.connection.connect().await?;
     let scope = plan.scope(&connection.namespace);
     let printer = Printer::new(&args.output);

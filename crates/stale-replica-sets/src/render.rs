@@ -102,7 +102,7 @@ fn controller_cell(controller: &Controller) -> String {
 /// The full ReplicaSets, with `apiVersion` and `kind` set as `kubectl get -o json` sets them on
 /// list items (the server leaves them out of items), and the ones in use marked with
 /// [`IN_USE_ANNOTATION`]; made one at a time as they are printed.
-fn objects(report: &Report) -> impl Iterator<Item = serde_json::Result<Value>> + '_ {
+pub fn objects(report: &Report) -> impl Iterator<Item = serde_json::Result<Value>> + '_ {
     report.stale.iter().filter_map(|rs| rs.raw.as_ref().map(|raw| (rs, raw))).map(|(rs, raw)| {
         let mut object: serde_json::Map<String, Value> = serde_json::from_str(raw.get())?;
         object.insert("apiVersion".into(), "apps/v1".into());

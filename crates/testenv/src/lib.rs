@@ -12,6 +12,7 @@
 //! their own namespaces.
 
 mod control_plane;
+pub mod fleet;
 mod pki;
 
 use std::io::Write as _;
