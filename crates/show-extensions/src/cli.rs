@@ -1,6 +1,7 @@
 //! Command-line arguments, as the user typed them.
 
 use clap::Parser;
+use kubeplug::fleet::FleetFlags;
 use kubeplug::{ConnectionFlags, OutputFlags};
 
 const AFTER_HELP: &str = "\
@@ -15,6 +16,10 @@ Examples:
   kubectl show extensions --for 'create deployments -n shop'
   kubectl show extensions --for 'update po'
   kubectl show extensions --for 'connect pods/exec -n kube-system'
+
+  # Across clusters: which contexts have a fail-closed webhook down, an unavailable APIService...
+  kubectl show extensions --contexts 'prod-*'
+  kubectl show extensions --all-contexts -o json | jq '.items[] | {context, risky: [.admission.webhooks[]? | select(.risk) | .name]}'
 
   # The whole map as one document, for scripts
   kubectl show extensions -o json | jq '.admission.webhooks[] | select(.risk)'
@@ -39,9 +44,18 @@ is either its rows or {forbidden: <message>} (or {error: <message>}).
 RESOURCE is any name kubectl accepts (deploy, deployments.apps, pods/exec). Without -n a
 namespaced resource is taken in the current namespace.
 
+Across clusters (--contexts PATTERNS: names, globs, /regex/, ^exclude; or --all-contexts): every
+context's map is read (at most --cluster-concurrency at once, each context with its own
+credentials), and one table sums up the risks: RISK (fail-closed webhook down, APIService
+unavailable, scheduler not scheduling, stuck finalizers), NAME, WHY, and the CONTEXTS that have
+it. -o json|yaml prints a List of the ExtensionMaps, each with a top-level \"context\". A cluster
+that fails prints one `error: context \"NAME\": ...` line and the others still answer. --for works
+on one context.
+
 Exit codes:
   0  success (also when some sections were forbidden)
-  1  error (bad flags or --for, unreachable server, every section failed)";
+  1  error (bad flags or --for, unreachable server, every section failed); across clusters, any
+     cluster that failed";
 
 /// `kubectl show extensions [flags]`
 #[derive(Parser, Debug)]
@@ -57,6 +71,8 @@ Exit codes:
 pub struct Args {
     #[command(flatten)]
     pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub fleet: FleetFlags,
     #[command(flatten)]
     pub output: OutputFlags,
     /// Show which admission webhooks and policies would intercept this request
