@@ -19,12 +19,22 @@ Examples:
   kubectl inspect crd gtw --schema
   kubectl inspect crd gtw --schema --version v1beta1 --field spec.listeners
 
+  # The CRDs of several clusters at once, with a CONTEXT column (globs, /regex/, ^exclude)
+  kubectl inspect crd --contexts 'prod-*,^prod-canary'
+  kubectl inspect crd --all-contexts -o json | jq -r '.items[] | [.context, .metadata.name] | @tsv'
+
   # Check custom resources before applying them, without a cluster
   kubectl inspect crd validate -f manifests/ --crd-file crds/
 
+Across clusters (--contexts, --all-contexts): the list only; each context is resolved as
+--context NAME would be, at most --cluster-concurrency at once; a cluster that fails prints one
+`error: context \"NAME\": ...` line and the others still answer. Each -o json|yaml item carries a
+top-level \"context\"; -o name is refused across several contexts.
+
 Exit status:
   0  success (validate: every object is valid)
-  1  error: bad flags, unreadable or malformed input (FILE:LINE), unknown CRD, server errors
+  1  error: bad flags, unreadable or malformed input (FILE:LINE), unknown CRD, server errors;
+     across clusters, any cluster that failed
   3  validate: at least one object is invalid, or has no CRD (unless --ignore-missing-crds)";
 
 const VALIDATE_AFTER_HELP: &str = "\
@@ -89,6 +99,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub connection: ConnectionFlags,
+
+    #[command(flatten)]
+    pub fleet: kubeplug::fleet::FleetFlags,
 
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -5,6 +5,7 @@ pub mod cel;
 pub mod cli;
 pub mod crd;
 pub mod describe;
+pub mod fleet;
 pub mod formats;
 pub mod instances;
 pub mod list;
@@ -63,6 +64,9 @@ async fn load(args: &Args) -> anyhow::Result<Crds> {
 pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let plan = args.plan()?;
     let printer = Printer::new(args.output_flags());
+    if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
+        return fleet::run(&fleet, &args, &plan, &printer).await;
+    }
     match plan {
         Plan::List => list_crds(&args, &printer).await,
         Plan::Describe { name } => describe_crd(&args, &printer, &name).await,
@@ -109,7 +113,7 @@ async fn list_crds(args: &Args, printer: &Printer) -> anyhow::Result<Outcome> {
 
 /// Counts every CRD's instances, `concurrency` lists at a time; a CRD that cannot be counted
 /// (forbidden, say) gets a warning and `?`.
-async fn count_instances(
+pub(crate) async fn count_instances(
     client: &kube::Client,
     crds: &[CustomResourceDefinition],
     concurrency: usize,
