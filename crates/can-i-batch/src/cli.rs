@@ -13,13 +13,13 @@ use clap::Parser;
     after_help = AFTER_HELP,
 )]
 pub struct Args {
-    /// A check: "VERB RESOURCE[/SUBRESOURCE] [NAME] [-n NS | -A] [--expect allowed|denied]" or
-    /// "VERB /URL". Repeatable.
+    /// A check: "VERB RESOURCE[/SUBRESOURCE] [NAME] [-n NS | -A] [--expect allowed|denied]
+    /// [--contexts PATTERNS]" or "VERB /URL". Repeatable.
     #[arg(long = "check", value_name = "CHECK")]
     pub checks: Vec<String>,
 
     /// Read checks from FILE ('-' for stdin): a YAML or JSON list of objects (keys verb,
-    /// resource, group, subresource, name, namespace, nonResourceURL, expect), or one check per
+    /// resource, group, subresource, name, namespace, nonResourceURL, expect, contexts), or one check per
     /// line in the --check syntax ('#' starts a comment). Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
     pub files: Vec<String>,
@@ -64,6 +64,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub connection: kubeplug::ConnectionFlags,
+
+    #[command(flatten)]
+    pub fleet: kubeplug::fleet::FleetFlags,
 }
 
 const LONG_ABOUT: &str = "\
@@ -107,11 +110,20 @@ Output:
             tells (warnings and errors still go to stderr).
   Unmet expectations are listed on stderr, one line each, then \"N of M expectations not met\".
 
+Across clusters (--contexts PATTERNS, --all-contexts):
+  Every check is asked in every selected context, each with its own credentials and namespace, at
+  most --cluster-concurrency clusters at once; a check that states `contexts: [PATTERN, ...]` (or
+  `--contexts PATTERNS` in the line syntax: names, globs, /regex/, ^exclude) is asked only in the
+  contexts those select. Tables and the matrix gain a leading CONTEXT column; each -o json|yaml
+  item carries a top-level \"context\". A cluster that fails prints one
+  `error: context \"NAME\": ...` line and the others still answer. --list works on one context.
+
 Exit codes:
   0  every check is allowed, or every check with an expectation meets it
      (a check passes when its expectation is met, or without one when it is allowed)
   3  any check is denied, or any expectation is not met
-  1  an error: bad flags or input (file:line named), refused or failed requests
+  1  an error: bad flags or input (file:line named), refused or failed requests; across
+     clusters, any cluster that failed (it wins over 3: the answer is not whole)
 
 Examples:
   # Can I do these things in my current namespace?
@@ -128,6 +140,13 @@ Examples:
   - {verb: get, nonResourceURL: /healthz, expect: allowed}
   EOF
   kubectl can-i-batch -f checks.yaml --as alice -q
+
+  # Can the CI deployer deploy in every production cluster, and never read secrets in prod-eu?
+  cat > fleet-checks.yaml <<EOF
+  - {verb: create, resource: deployments, group: apps, namespace: shop, expect: allowed}
+  - {verb: get, resource: secrets, namespace: shop, expect: denied, contexts: [prod-eu]}
+  EOF
+  kubectl can-i-batch -f fleet-checks.yaml --contexts 'prod-*' --subject serviceaccount:ci:deployer
 
   # One check per line, from stdin
   printf 'get pods -n a\\nlist nodes\\nget /healthz\\n' | kubectl can-i-batch -f -

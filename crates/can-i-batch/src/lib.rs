@@ -1,10 +1,12 @@
 //! `kubectl can-i-batch`: many access checks in one run, for people and for CI.
 //!
 //! Args ([`cli::Args`]) -> [`Plan`] (inputs read and validated, before any request) ->
-//! [`run`] (discovery, resolution, reviews) -> [`report::Report`] -> [`render`].
+//! [`run`] (discovery, resolution, reviews) -> [`report::Report`] -> [`render`]; across
+//! clusters, [`fleet`] runs the same steps on every context.
 
 pub mod check;
 pub mod cli;
+pub mod fleet;
 pub mod render;
 pub mod report;
 pub mod resolve;
@@ -129,6 +131,18 @@ impl Plan {
 pub async fn run(args: Args) -> Result<Outcome> {
     let plan = Plan::new(&args, || std::io::read_to_string(std::io::stdin()))?;
     let printer = Printer::new(&args.output);
+    if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
+        return fleet::run(&fleet, &plan, &printer).await;
+    }
+    if let Mode::Checks { checks, .. } = &plan.mode
+        && let Some(check) = checks.iter().find(|c| !c.contexts.is_empty())
+    {
+        bail!(
+            "{}: the check names contexts ({}); they are for --contexts or --all-contexts",
+            check.origin,
+            check.contexts.join(",")
+        );
+    }
     let connection = args.connection.connect().await?;
     match plan.mode {
         Mode::List => list(&connection, &printer, plan.headers).await,
@@ -148,7 +162,7 @@ pub async fn run(args: Args) -> Result<Outcome> {
 
 /// What a check without its own namespace means: "" with -A (which wins over -n, as in
 /// kubectl), else each of `--namespaces a,b`, else the one namespace of `-n` or the context.
-fn default_namespaces(plan: &Plan, namespace: &str) -> Result<Vec<String>> {
+pub(crate) fn default_namespaces(plan: &Plan, namespace: &str) -> Result<Vec<String>> {
     if plan.all_namespaces {
         return Ok(vec![String::new()]);
     }
