@@ -8,6 +8,7 @@ mod common;
 use common::{BIN, write};
 use kubeplug_testenv::fleet::{FleetKubeconfig, Member};
 use kubeplug_testenv::{Backend, Env, backend_tests};
+use kubeplug_testenv::{stderr, stdout};
 use std::process::Output;
 
 /// Contexts: `down` (refused), `edge` (a fake where alice has no grant), `expired` (401), `home`
@@ -48,15 +49,7 @@ subjects:
 }
 
 fn run(env: &Env, f: &Fleet, args: &[&str]) -> Output {
-    env.command(BIN).env("KUBECONFIG", f.kubeconfig.path()).args(args).output().expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    f.kubeconfig.run(env, BIN, args)
 }
 
 fn words(line: &str) -> Vec<&str> {

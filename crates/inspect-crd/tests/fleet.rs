@@ -4,10 +4,10 @@
 //! cluster-wide and the real server is shared by the tests of a binary.
 
 use std::path::Path;
-use std::process::Output;
 
 use kubeplug_testenv::fleet::{FleetKubeconfig, Member};
 use kubeplug_testenv::{Backend, Env, backend_tests, rows};
+use kubeplug_testenv::{stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-inspect-crd");
 
@@ -19,14 +19,6 @@ fn established(env: &Env, crd: &str) {
     let out =
         env.kubectl().args(["wait", "--for=condition=Established", "--timeout=30s", "crd", crd]).output().unwrap();
     assert!(out.status.success(), "{crd}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 backend_tests! {

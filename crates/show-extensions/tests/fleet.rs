@@ -6,6 +6,7 @@
 
 use kubeplug_testenv::fleet::{FleetKubeconfig, Member};
 use kubeplug_testenv::{Backend, Env, backend_tests, rows};
+use kubeplug_testenv::{stderr, stdout};
 use std::process::Output;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-show-extensions");
@@ -60,15 +61,7 @@ fn fleet(env: &Env) -> Fleet {
 }
 
 fn run(env: &Env, f: &Fleet, args: &[&str]) -> Output {
-    env.command(BIN).env("KUBECONFIG", f.kubeconfig.path()).args(args).output().expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    f.kubeconfig.run(env, BIN, args)
 }
 
 backend_tests! {

@@ -96,4 +96,9 @@ impl FleetKubeconfig {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Runs `bin` of `env` with this kubeconfig as `KUBECONFIG`.
+    pub fn run(&self, env: &crate::Env, bin: &str, args: &[&str]) -> std::process::Output {
+        env.command(bin).env("KUBECONFIG", &self.path).args(args).output().expect("binary runs")
+    }
 }

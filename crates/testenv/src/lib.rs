@@ -26,6 +26,16 @@ use serde_json::Value;
 
 pub use control_plane::{ControlPlane, Controllers};
 
+/// What a finished command printed on stdout, as text.
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// What a finished command printed on stderr, as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 /// The kubectl the tests use, as a user would.
 pub const KUBECTL: &str = "/usr/bin/kubectl";
 
