@@ -49,9 +49,9 @@ impl ResourceInfo {
         }
     }
 
-    /// `replicasets.apps`, or `pods` for the core group.
+    /// `replicasets.apps`, or `pods` for the core group (see [`group_resource`]).
     pub fn group_resource(&self) -> String {
-        if self.group.is_empty() { self.plural.clone() } else { format!("{}.{}", self.plural, self.group) }
+        group_resource(&self.plural, &self.group)
     }
 
     /// The `-o name` prefix: `replicaset.apps`, `pod`.
@@ -59,6 +59,12 @@ impl ResourceInfo {
         let singular = if self.singular.is_empty() { self.kind.to_lowercase() } else { self.singular.clone() };
         if self.group.is_empty() { singular } else { format!("{singular}.{}", self.group) }
     }
+}
+
+/// `replicasets.apps`, or `pods` for the core group: how kubectl names a resource in messages
+/// (apimachinery's `GroupResource.String()`), and a form [`Discovery::resolve`] takes back.
+pub fn group_resource(plural: &str, group: &str) -> String {
+    if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") }
 }
 
 /// Why a resource name did not resolve.
