@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::config::ConnectionFlags;
+use crate::config::{ConnectionFlags, Environment};
 use crate::discovery::Discovery;
 use crate::exit::{ERROR, SUCCESS};
 
@@ -178,6 +178,11 @@ struct Position {
 /// new word) against the command `cmd`, looking up contexts, namespaces, CRDs and resource types
 /// where the flag or argument asks for one.
 pub fn complete(cmd: &mut Command, words: &[String]) -> Completions {
+    complete_in(cmd, words, Environment::current())
+}
+
+/// [`complete`] with the kubeconfig environment given (tests cannot safely set variables).
+fn complete_in(cmd: &mut Command, words: &[String], environment: Environment) -> Completions {
     cmd.build();
     let position = locate(cmd, words);
     let mut current = &*cmd;
@@ -187,7 +192,7 @@ pub fn complete(cmd: &mut Command, words: &[String]) -> Completions {
             None => break,
         }
     }
-    let lookups = Lookups::new(&position.connection_words);
+    let lookups = Lookups::new(&position.connection_words, environment);
     match &position.target {
         Target::FlagName { prefix } => flag_names(current, prefix, &position.seen),
         Target::FlagValue { arg_id, prefix, inline } => {
@@ -425,6 +430,8 @@ enum Source {
 /// The kubeconfig and cluster the typed connection flags select.
 struct Lookups {
     flags: ConnectionFlags,
+    /// Where kubeconfig files are found (`KUBECONFIG`, home).
+    environment: Environment,
 }
 
 /// Parses only the connection flags, reusing their real definitions.
@@ -435,11 +442,11 @@ struct ConnectionOnly {
 }
 
 impl Lookups {
-    fn new(connection_words: &[String]) -> Self {
+    fn new(connection_words: &[String], environment: Environment) -> Self {
         let words = std::iter::once("kubectl-complete".to_string()).chain(connection_words.iter().cloned());
         // A half-typed or invalid flag must not stop completion: fall back to the defaults.
         let flags = ConnectionOnly::try_parse_from(words).map(|c| c.connection).unwrap_or_default();
-        Self { flags }
+        Self { flags, environment }
     }
 
     /// Names from the source; empty on any failure (completion stays silent).
@@ -453,25 +460,11 @@ impl Lookups {
         .unwrap_or_default()
     }
 
-    /// The kubeconfig kubectl would read: `--kubeconfig`, else every existing file of
-    /// `KUBECONFIG` merged (first value wins), else `~/.kube/config`.
+    /// The kubeconfig a run with these flags would read, from the one loader in `config`.
+    /// A file that does not parse leaves nothing to complete from, as in kubectl: its completion
+    /// of `--context` reads the same merged config that `kubectl get` refuses to use then.
     fn kubeconfig(&self) -> Option<Kubeconfig> {
-        if let Some(path) = &self.flags.kubeconfig {
-            return Kubeconfig::read_from(path).ok();
-        }
-        let paths: Vec<PathBuf> = match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-            Some(list) => std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()).collect(),
-            None => dirs::home_dir().map(|h| h.join(".kube").join("config")).into_iter().collect(),
-        };
-        let mut merged: Option<Kubeconfig> = None;
-        for path in paths.iter().filter(|p| p.exists()) {
-            let next = Kubeconfig::read_from(path).ok()?;
-            merged = Some(match merged {
-                None => next,
-                Some(acc) => acc.merge(next).ok()?,
-            });
-        }
-        merged
+        self.flags.kubeconfig_in(&self.environment).ok().flatten()
     }
 
     fn ask_server(&self, source: Source) -> Option<Vec<String>> {
@@ -631,6 +624,40 @@ mod tests {
             ["dev-cluster", "prod-cluster"]
         );
         assert_eq!(run::<Args>(&["--kubeconfig", kubeconfig, "--user", ""]).values(), ["dev-user"]);
+    }
+
+    #[test]
+    fn kubeconfig_lists_merge_like_kubectl_and_one_bad_file_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let good = write(
+            "good",
+            "apiVersion: v1\nkind: Config\ncurrent-context: dev\n\
+             clusters: [{name: dev-cluster, cluster: {server: 'https://127.0.0.1:1'}}]\n\
+             users: [{name: dev-user, user: {token: t}}]\n\
+             contexts: [{name: dev, context: {cluster: dev-cluster, user: dev-user}}]\n",
+        );
+        let more = write(
+            "more",
+            "apiVersion: v1\nkind: Config\ncontexts: [{name: prod, context: {cluster: dev-cluster, user: dev-user}}]\n",
+        );
+        let bad = write("bad", "apiVersion: v1\nkind: Config\ncontexts: [oops\n");
+        let missing = dir.path().join("missing");
+        let contexts = |paths: &[&std::path::Path]| {
+            let environment =
+                Environment { kubeconfig: Some(std::env::join_paths(paths).unwrap()), home: Some(dir.path().into()) };
+            let words = ["--context".to_string(), String::new()];
+            complete_in(&mut Args::command(), &words, environment).render()
+        };
+        // The answers of kubectl 1.32 (`kubectl __complete get --context ""`) on the same files:
+        // a missing file is skipped, and a file that does not parse leaves no candidates (kubectl
+        // reads one merged config, which that file makes an error).
+        assert_eq!(contexts(&[&good, &missing, &more]), "dev\nprod\n:4\n");
+        assert_eq!(contexts(&[&good, &bad, &more]), ":4\n");
     }
 
     #[test]

@@ -95,8 +95,7 @@ impl ConnectionFlags {
     /// Resolves the flags into a kube `Config`: kubeconfig files (or in-cluster config), then
     /// kubectl's command-line overrides. Does not contact the server.
     pub async fn resolve(&self) -> anyhow::Result<ResolvedConfig> {
-        let env = Environment { kubeconfig: std::env::var_os("KUBECONFIG"), home: dirs::home_dir() };
-        self.resolve_in(&env).await
+        self.resolve_in(&Environment::current()).await
     }
 
     /// [`Self::resolve`] with the environment given explicitly (tests cannot safely set variables).
@@ -154,6 +153,13 @@ impl ConnectionFlags {
     /// Resolves the flags and builds the client.
     pub async fn connect(&self) -> anyhow::Result<Connection> {
         self.resolve().await?.connect()
+    }
+
+    /// The kubeconfig these flags select, merged as kubectl merges it (see [`merge_kubeconfigs`]),
+    /// without overrides; `None` when no file exists. Completion reads contexts, clusters and
+    /// users from it.
+    pub fn kubeconfig_in(&self, env: &Environment) -> anyhow::Result<Option<Kubeconfig>> {
+        Ok(self.load_kubeconfig(env)?.map(|loaded| loaded.kubeconfig))
     }
 
     fn load_kubeconfig(&self, env: &Environment) -> anyhow::Result<Option<LoadedKubeconfig>> {
@@ -269,6 +275,13 @@ pub struct Environment {
     pub kubeconfig: Option<std::ffi::OsString>,
     /// The home directory.
     pub home: Option<PathBuf>,
+}
+
+impl Environment {
+    /// This process's `KUBECONFIG` and home directory.
+    pub fn current() -> Self {
+        Self { kubeconfig: std::env::var_os("KUBECONFIG"), home: dirs::home_dir() }
+    }
 }
 
 /// A kube `Config` resolved from the flags, before the client is built.
