@@ -4,6 +4,8 @@
 use anyhow::Context as _;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList, APIVersions};
 use kube::core::ApiResource;
+use kube::core::discovery::v2::{APIGroupDiscovery, APIGroupDiscoveryList};
+use serde::Deserialize;
 use std::fmt;
 
 use crate::concurrency::{DEFAULT_CONCURRENCY, bounded};
@@ -155,24 +157,26 @@ impl Discovery {
     }
 
     /// Adds one group of an aggregated discovery document; its first version is the preferred one.
-    fn add_aggregated(&mut self, group: &aggregated::Group) {
+    fn add_aggregated(&mut self, group: &APIGroupDiscovery) {
+        let name = group.metadata.as_ref().and_then(|m| m.name.clone()).unwrap_or_default();
         for (index, version) in group.versions.iter().enumerate() {
             for r in &version.resources {
+                let kind = r.response_kind.as_ref().and_then(|k| k.kind.clone()).unwrap_or_default();
+                let singular = match r.singular_resource.as_deref() {
+                    Some(singular) if !singular.is_empty() => singular.to_string(),
+                    _ => kind.to_lowercase(),
+                };
                 self.resources.push(ResourceInfo {
-                    group: group.metadata.name.clone(),
-                    version: version.version.clone(),
-                    kind: r.response_kind.as_ref().map(|k| k.kind.clone()).unwrap_or_default(),
-                    plural: r.resource.clone(),
-                    singular: if r.singular_resource.is_empty() {
-                        r.response_kind.as_ref().map(|k| k.kind.to_lowercase()).unwrap_or_default()
-                    } else {
-                        r.singular_resource.clone()
-                    },
+                    group: name.clone(),
+                    version: version.version.clone().unwrap_or_default(),
+                    kind,
+                    plural: r.resource.clone().unwrap_or_default(),
+                    singular,
                     short_names: r.short_names.clone(),
-                    namespaced: r.scope == "Namespaced",
+                    namespaced: r.scope.as_deref() == Some("Namespaced"),
                     verbs: r.verbs.clone(),
                     categories: r.categories.clone(),
-                    subresources: r.subresources.iter().map(|s| s.subresource.clone()).collect(),
+                    subresources: r.subresources.iter().filter_map(|s| s.subresource.clone()).collect(),
                     preferred: index == 0,
                 });
             }
@@ -311,73 +315,22 @@ fn http_get(path: &str, accept: &str) -> kube::Result<http::Request<Vec<u8>>> {
     http::Request::get(path).header(http::header::ACCEPT, accept).body(Vec::new()).map_err(kube::Error::HttpError)
 }
 
-/// The document if the server answered with aggregated discovery, `None` for the legacy format.
-fn aggregated(text: &str) -> Option<aggregated::GroupList> {
-    serde_json::from_str::<aggregated::GroupList>(text).ok().filter(|list| list.kind == "APIGroupDiscoveryList")
+/// An answer to [`AGGREGATED`]: kube-core's `apidiscovery.k8s.io/v2` list, with the `kind` that
+/// tells it from a legacy `APIVersions` or `APIGroupList` (kube-core's type has no `kind` field).
+#[derive(Deserialize)]
+struct AggregatedAnswer {
+    #[serde(default)]
+    kind: String,
+    #[serde(flatten)]
+    list: APIGroupDiscoveryList,
 }
 
-/// `apidiscovery.k8s.io/v2` (k8s-openapi has no types for it): only the fields resolution uses.
-mod aggregated {
-    use serde::Deserialize;
-
-    #[derive(Deserialize)]
-    pub struct GroupList {
-        #[serde(default)]
-        pub kind: String,
-        #[serde(default)]
-        pub items: Vec<Group>,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Group {
-        #[serde(default)]
-        pub metadata: Name,
-        #[serde(default)]
-        pub versions: Vec<Version>,
-    }
-
-    #[derive(Deserialize, Default)]
-    pub struct Name {
-        #[serde(default)]
-        pub name: String,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Version {
-        pub version: String,
-        #[serde(default)]
-        pub resources: Vec<Resource>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    pub struct Resource {
-        pub resource: String,
-        pub response_kind: Option<Kind>,
-        #[serde(default)]
-        pub scope: String,
-        #[serde(default)]
-        pub singular_resource: String,
-        #[serde(default)]
-        pub verbs: Vec<String>,
-        #[serde(default)]
-        pub short_names: Vec<String>,
-        #[serde(default)]
-        pub categories: Vec<String>,
-        #[serde(default)]
-        pub subresources: Vec<Subresource>,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Kind {
-        #[serde(default)]
-        pub kind: String,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Subresource {
-        pub subresource: String,
-    }
+/// The document if the server answered with aggregated discovery, `None` for the legacy format.
+fn aggregated(text: &str) -> Option<APIGroupDiscoveryList> {
+    serde_json::from_str::<AggregatedAnswer>(text)
+        .ok()
+        .filter(|answer| answer.kind == "APIGroupDiscoveryList")
+        .map(|answer| answer.list)
 }
 
 #[cfg(test)]
