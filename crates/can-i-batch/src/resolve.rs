@@ -74,8 +74,8 @@ impl Catalog for kubeplug::discovery::Discovery {
                 namespaced: info.namespaced,
                 subresources: info.subresources.clone(),
             }),
+            // kubectl's RESTMapper never finds a name ambiguous: it takes the first by priority.
             Err(ResolveError::Unknown(_)) => Lookup::Unknown,
-            Err(ResolveError::Ambiguous(_, candidates)) => Lookup::Ambiguous(candidates),
         }
     }
 }
