@@ -11,7 +11,7 @@ Examples:
   kubectl inspect crd
   kubectl inspect crd -o wide
 
-  # Describe one CRD by name, plural, singular, kind or short name
+  # Describe one CRD by name, plural, singular or short name
   kubectl inspect crd gateways.gateway.networking.k8s.io
   kubectl inspect crd gtw
 
@@ -67,8 +67,9 @@ Exit status:
     subcommand_precedence_over_arg = true
 )]
 pub struct Args {
-    /// The CRD to describe: its name, plural, singular, kind or short name (`resource.group`
-    /// narrows by group). Without it, all CRDs are listed.
+    /// The CRD to describe: its name, plural, singular, short name or `Kind.group`, resolved as
+    /// `kubectl get` resolves them (`resource.group` narrows by group). Without it, all CRDs are
+    /// listed.
     // value_name "CRD" is what shell completion keys on to offer the cluster's CRD names.
     #[arg(value_name = "CRD")]
     pub name: Option<String>,

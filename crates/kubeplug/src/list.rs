@@ -12,6 +12,8 @@ use kube::core::{ApiResource, Request, Resource, Status};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::discovery::group_resource;
+
 /// Page size when the caller sets none (kubectl's `--chunk-size` default).
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
 /// How many times a list restarts after its continue token expired (410 Gone) before giving up.
@@ -129,7 +131,7 @@ pub async fn list_all<T: DeserializeOwned>(
 
 /// `replicasets.apps in namespace "shop"` / `in all namespaces` / cluster-scoped: just the resource.
 pub fn describe_target(resource: &ApiResource, namespace: Option<&str>) -> String {
-    let gr = group_resource(resource);
+    let gr = group_resource(&resource.plural, &resource.group);
     match namespace {
         Some(ns) => format!("{gr} in namespace {ns:?}"),
         None => gr,
@@ -153,18 +155,13 @@ pub async fn get<T: DeserializeOwned>(
         Ok(object) => Ok(Some(object)),
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
         Err(e) => Err(anyhow::Error::new(e)).with_context(|| {
-            let kind = group_resource(resource);
+            let kind = group_resource(&resource.plural, &resource.group);
             match namespace {
                 Some(ns) => format!("getting {kind} {ns}/{name}"),
                 None => format!("getting {kind} {name}"),
             }
         }),
     }
-}
-
-/// `replicasets.apps`, or `pods` for the core group: how kubectl names a resource in messages.
-pub fn group_resource(resource: &ApiResource) -> String {
-    if resource.group.is_empty() { resource.plural.clone() } else { format!("{}.{}", resource.plural, resource.group) }
 }
 
 fn spawn_fetch(client: &kube::Client, path: &str, params: &ListParams) -> tokio::task::JoinHandle<kube::Result<Bytes>> {

@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::owner::{Controller, LeanDeployment, OwnerReference, RevisionAnnotation, Usage};
-use crate::plan::{Filters, Scope};
+use crate::plan::{Fields, Filters, Scope};
 use kubeplug::error::Hint;
 use kubeplug::list::{Batch, list_all, list_pages};
 
@@ -185,15 +185,6 @@ pub fn replicasets() -> ApiResource {
 /// The Deployment resource (apps/v1).
 pub fn deployments() -> ApiResource {
     ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&())
-}
-
-/// What to keep of each ReplicaSet beyond the table's columns.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Fields {
-    /// The server's full object, for `-o json|yaml`.
-    pub raw: bool,
-    /// Container images, for `-o wide`.
-    pub images: bool,
 }
 
 /// How a page's items are decoded: straight into the lean struct when only the table's fields are

@@ -5,7 +5,6 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use crate::cli::{Args, DryRun};
-use crate::find::Fields;
 use kubeplug::{OutputFormat, Printer};
 
 /// Which ReplicaSets to keep in the report.
@@ -25,6 +24,16 @@ pub struct Filters {
     pub include_current: bool,
     /// Also report (in the wide table only) zero-replica ReplicaSets of other controllers.
     pub include_foreign: bool,
+}
+
+/// What to keep of each ReplicaSet beyond the table's columns: decided by the plan from the
+/// output format, read by `find` while it decodes pages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fields {
+    /// The server's full object, for `-o json|yaml`.
+    pub raw: bool,
+    /// Container images, for `-o wide`.
+    pub images: bool,
 }
 
 /// Where to look.
