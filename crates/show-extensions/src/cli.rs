@@ -1,7 +1,8 @@
 //! Command-line arguments, as the user typed them.
 
 use clap::Parser;
-use kubeplug::{ConnectionFlags, OutputFlags};
+use kubeplug::output::Format;
+use kubeplug::{ConcurrencyFlag, ConnectionFlags, OutputFlags};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -18,6 +19,9 @@ Examples:
 
   # The whole map as one document, for scripts
   kubectl show extensions -o json | jq '.admission.webhooks[] | select(.risk)'
+
+  # One field of it with kubectl's JSONPath
+  kubectl show extensions -o jsonpath='{.admission.webhooks[?(@.risk==true)].name}'
 
 Sections, in order: API EXTENSIONS (CustomResourceDefinitions by group, aggregated
 APIServices with their Available condition), ADMISSION (each webhook of the Validating and
@@ -43,6 +47,10 @@ Exit codes:
   0  success (also when some sections were forbidden)
   1  error (bad flags or --for, unreachable server, every section failed)";
 
+/// The `-o` formats: the map is one document, so no `-o name`, and no custom columns (they are
+/// rows of objects); a JSONPath template reads the document `-o json` prints.
+pub const FORMATS: &[Format] = &[Format::Json, Format::Yaml, Format::JsonPath, Format::JsonPathFile, Format::Wide];
+
 /// `kubectl show extensions [flags]`
 #[derive(Parser, Debug)]
 #[command(
@@ -54,6 +62,8 @@ Exit codes:
              kubectl plugins",
     after_help = AFTER_HELP
 )]
+#[command(mut_arg("output", |a| kubeplug::output::formats(a, FORMATS)))]
+#[command(mut_arg("concurrency", |a| a.help("Maximum number of requests in flight (backend checks, custom resource lists).")))]
 pub struct Args {
     #[command(flatten)]
     pub connection: ConnectionFlags,
@@ -63,7 +73,6 @@ pub struct Args {
     /// ('VERB RESOURCE [-n NAMESPACE]').
     #[arg(long = "for", value_name = "REQUEST")]
     pub for_request: Option<String>,
-    /// Maximum number of requests in flight (backend checks, custom resource lists).
-    #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY)]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub concurrency: ConcurrencyFlag,
 }
