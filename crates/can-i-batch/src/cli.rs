@@ -12,6 +12,10 @@ use clap::Parser;
     long_about = LONG_ABOUT,
     after_help = AFTER_HELP,
 )]
+// Checks have no object names: no -o name.
+#[command(mut_arg("output", |a| kubeplug::output::formats(a, kubeplug::output::RESULT_FORMATS)))]
+#[command(mut_arg("all_namespaces", |a| a.help("Check in all namespaces (namespace \"\") when a check names none; -n is then ignored.")))]
+#[command(mut_arg("concurrency", |a| a.help("How many reviews to send at once.")))]
 pub struct Args {
     /// A check: "VERB RESOURCE[/SUBRESOURCE] [NAME] [-n NS | -A] [--expect allowed|denied]
     /// [--contexts PATTERNS]" or "VERB /URL". Repeatable.
@@ -37,9 +41,8 @@ pub struct Args {
     #[arg(long, value_name = "NAMESPACES")]
     pub namespaces: Vec<String>,
 
-    /// Check in all namespaces (namespace "") when a check names none.
-    #[arg(short = 'A', long)]
-    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub all_namespaces: kubeplug::AllNamespacesFlag,
 
     /// Check for someone else (SubjectAccessReview): user:NAME, group:NAME or
     /// serviceaccount:NAMESPACE:NAME. Repeatable; one column block each. Default: yourself.
@@ -54,10 +57,8 @@ pub struct Args {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
-    /// How many reviews to send at once.
-    #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY as u16,
-          value_parser = clap::value_parser!(u16).range(1..))]
-    pub concurrency: u16,
+    #[command(flatten)]
+    pub concurrency: kubeplug::ConcurrencyFlag,
 
     #[command(flatten)]
     pub output: kubeplug::OutputFlags,
@@ -106,6 +107,9 @@ Output:
                        {allowed, denied, reason, evaluationError}
               expectationMet: true/false (only when the check states expect)
               source:  FILE:LINE, --check \"...\" or --verbs/--resources
+  -o jsonpath=TEMPLATE | custom-columns=HEADER:PATH,...
+            kubectl's JSONPath on that same List (custom columns: one row per result), e.g.
+            -o jsonpath='{range .items[*]}{.check.verb} {.check.resource}: {.status.allowed}{\"\\n\"}{end}'
   -q        nothing on stdout and no summary of unmet expectations: only the exit code
             tells (warnings and errors still go to stderr).
   Unmet expectations are listed on stderr, one line each, then \"N of M expectations not met\".

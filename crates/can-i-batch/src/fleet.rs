@@ -62,7 +62,7 @@ pub async fn run(fleet: &Fleet, plan: &Plan, printer: &Printer) -> Result<Outcom
 fn print(reports: &[(String, Report)], printer: &Printer, headers: bool) -> Result<()> {
     let style = render::Style { headers, wide: printer.is_wide(), symbols: std::io::stdout().is_terminal() };
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => {
+        OutputFormat::Objects(_) => {
             let mut items = Vec::new();
             for (context, report) in reports {
                 for item in render::items(report) {

@@ -47,7 +47,7 @@ pub struct Plan {
     /// Who is asked about; yourself when no `--subject` is given.
     pub subjects: Vec<Subject>,
     /// `-A`: checks without a namespace are about all namespaces.
-    pub all_namespaces: bool,
+    pub all_namespaces: kubeplug::AllNamespacesFlag,
     /// `--namespaces a,b`: checks without a namespace are asked in each (empty: the connection's).
     pub namespaces: Vec<String>,
     /// `-q`.
@@ -56,14 +56,13 @@ pub struct Plan {
     pub concurrency: usize,
     /// `--no-headers`.
     pub headers: bool,
+    /// How to print the results (`-o` checked against this command's formats).
+    pub printer: Printer,
 }
 
 impl Plan {
     /// Validates the arguments and reads every check; `stdin` is read for `-f -`.
     pub fn new(args: &Args, stdin: impl FnOnce() -> std::io::Result<String>) -> Result<Plan> {
-        if args.output.output == Some(kubeplug::output::OutputArg::Name) {
-            bail!("-o name is not supported: checks have no object names (use -o json or -o yaml)");
-        }
         let mut subjects: Vec<Subject> = Vec::new();
         for value in &args.subjects {
             let subject = Subject::parse(value)?;
@@ -76,13 +75,15 @@ impl Plan {
                 subject::impersonation_label(args.connection.as_user.as_deref(), &args.connection.as_group);
             subjects.push(Subject::Myself { impersonating });
         }
+        let printer = Printer::new(&args.output)?;
         let common = |mode| Plan {
+            printer: printer.clone(),
             mode,
             subjects: subjects.clone(),
             all_namespaces: args.all_namespaces,
             namespaces: check::split_list(&args.namespaces),
             quiet: args.quiet,
-            concurrency: usize::from(args.concurrency),
+            concurrency: args.concurrency.get(),
             headers: !args.output.no_headers,
         };
         if args.list {
@@ -93,7 +94,7 @@ impl Plan {
             if !args.subjects.is_empty() {
                 bail!("--list works only for yourself (SelfSubjectRulesReview); use --as to impersonate");
             }
-            if args.quiet || args.all_namespaces {
+            if args.quiet || args.all_namespaces.all_namespaces {
                 bail!("--list cannot be combined with -q or -A");
             }
             if !args.namespaces.is_empty() {
@@ -116,7 +117,7 @@ impl Plan {
             };
             checks.extend(check::parse_file(file, &text)?);
         }
-        let default_scope = if args.all_namespaces { check::Scope::All } else { check::Scope::Default };
+        let default_scope = if args.all_namespaces.all_namespaces { check::Scope::All } else { check::Scope::Default };
         let from_matrix = check::matrix(&args.verbs, &args.resources, default_scope)?;
         let matrix = checks.is_empty() && !from_matrix.is_empty();
         checks.extend(from_matrix);
@@ -130,9 +131,9 @@ impl Plan {
 /// Runs `kubectl can-i-batch` with parsed arguments.
 pub async fn run(args: Args) -> Result<Outcome> {
     let plan = Plan::new(&args, || std::io::read_to_string(std::io::stdin()))?;
-    let printer = Printer::new(&args.output);
+    let printer = &plan.printer;
     if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
-        return fleet::run(&fleet, &plan, &printer).await;
+        return fleet::run(&fleet, &plan, printer).await;
     }
     if let Mode::Checks { checks, .. } = &plan.mode
         && let Some(check) = checks.iter().find(|c| !c.contexts.is_empty())
@@ -145,12 +146,12 @@ pub async fn run(args: Args) -> Result<Outcome> {
     }
     let connection = args.connection.connect().await?;
     match plan.mode {
-        Mode::List => list(&connection, &printer, plan.headers).await,
+        Mode::List => list(&connection, printer, plan.headers).await,
         Mode::Checks { ref checks, matrix } => {
             let namespaces = default_namespaces(&plan, &connection.namespace)?;
             let report = check_all(&connection.client, &plan, checks.clone(), matrix, &namespaces).await?;
             if !plan.quiet {
-                print_report(&report, &printer, plan.headers)?;
+                print_report(&report, printer, plan.headers)?;
                 for line in render::unmet_summary(&report) {
                     messages::info(line);
                 }
@@ -163,8 +164,9 @@ pub async fn run(args: Args) -> Result<Outcome> {
 /// What a check without its own namespace means: "" with -A (which wins over -n, as in
 /// kubectl), else each of `--namespaces a,b`, else the one namespace of `-n` or the context.
 pub(crate) fn default_namespaces(plan: &Plan, namespace: &str) -> Result<Vec<String>> {
-    if plan.all_namespaces {
-        return Ok(vec![String::new()]);
+    let scope = plan.all_namespaces.scope(namespace);
+    if scope == kubeplug::Scope::All {
+        return Ok(vec![scope.review_namespace().to_string()]);
     }
     if !plan.namespaces.is_empty() {
         return Ok(plan.namespaces.clone());
@@ -217,7 +219,7 @@ pub async fn check_all(
 fn print_report(report: &Report, printer: &Printer, headers: bool) -> Result<()> {
     let style = render::Style { headers, wide: printer.is_wide(), symbols: std::io::stdout().is_terminal() };
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.list(&render::items(report)),
+        OutputFormat::Objects(_) => printer.list(&render::items(report)),
         OutputFormat::Table if report.matrix => Ok(write_stdout(render::matrix(report, style).as_bytes())?),
         _ => Ok(write_stdout(render::table(report, style).as_bytes())?),
     }
@@ -234,7 +236,7 @@ async fn list(connection: &kubeplug::Connection, printer: &Printer, headers: boo
         ));
     }
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.list(&[review])?,
+        OutputFormat::Objects(_) => printer.list(&[review])?,
         _ => write_stdout(render::rules_table(&status, headers).as_bytes())?,
     }
     Ok(Outcome::Success)

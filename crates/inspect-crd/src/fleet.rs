@@ -33,7 +33,7 @@ pub async fn run(fleet: &Fleet, args: &Args, plan: &Plan, printer: &Printer) -> 
                 kubeplug::list::list_all(client, &resource, None, &ListParams::default()).await?;
             crds.sort_by(|a, b| crd::name(a).cmp(crd::name(b)));
             let counts = match wide {
-                true => Some(count_instances(client, &crds, args.concurrency).await),
+                true => Some(count_instances(client, &crds, args.concurrency.get()).await),
                 false => None,
             };
             Ok((crds, counts))
@@ -41,11 +41,9 @@ pub async fn run(fleet: &Fleet, args: &Args, plan: &Plan, printer: &Printer) -> 
         .await;
     let (answered, failed) = fleet::report_failures(answers);
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => {
-            printer.objects_from(answered.iter().flat_map(|(context, (crds, _))| {
-                crds.iter().map(move |c| serde_json::to_value(c).map(|v| fleet::tag(context, v)))
-            }))?
-        }
+        OutputFormat::Objects(_) => printer.objects_from(answered.iter().flat_map(|(context, (crds, _))| {
+            crds.iter().map(move |c| serde_json::to_value(c).map(|v| fleet::tag(context, v)))
+        }))?,
         OutputFormat::Name => {
             // One context only (check_output refuses more): its names, as without fleet mode.
             let names = answered.iter().flat_map(|(_, (crds, _))| crds.iter().map(crd::name));

@@ -62,8 +62,8 @@ async fn load(args: &Args) -> anyhow::Result<Crds> {
 
 /// Runs the command the arguments describe.
 pub async fn run(args: Args) -> anyhow::Result<Outcome> {
-    let plan = args.plan()?;
-    let printer = Printer::new(args.output_flags());
+    let printer = Printer::new(args.output_flags())?;
+    let plan = args.plan(&printer)?;
     if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
         return fleet::run(&fleet, &args, &plan, &printer).await;
     }
@@ -75,7 +75,7 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
             let crd = resolve::resolve(&crds.crds, &name)?;
             let view = schema::view(crd, version.as_deref(), field.as_deref())?;
             match printer.format() {
-                OutputFormat::Json | OutputFormat::Yaml => printer.document(&view.raw)?,
+                OutputFormat::Objects(_) => printer.document(&view.raw)?,
                 OutputFormat::Name => printer.names(RESOURCE, [crd::name(crd)])?,
                 OutputFormat::Table | OutputFormat::Wide => {
                     write_stdout(render::schema_text(&view, printer.format() == OutputFormat::Wide).as_bytes())?
@@ -92,7 +92,7 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
 async fn list_crds(args: &Args, printer: &Printer) -> anyhow::Result<Outcome> {
     let crds = load(args).await?;
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.objects_from(crds.crds.iter().map(serde_json::to_value))?,
+        OutputFormat::Objects(_) => printer.objects_from(crds.crds.iter().map(serde_json::to_value))?,
         OutputFormat::Name => printer.names(RESOURCE, crds.crds.iter().map(crd::name))?,
         format => {
             if crds.crds.is_empty() {
@@ -101,7 +101,7 @@ async fn list_crds(args: &Args, printer: &Printer) -> anyhow::Result<Outcome> {
             }
             let wide = format == OutputFormat::Wide;
             let counts = match (&crds.client, wide) {
-                (Some(client), true) => Some(count_instances(client, &crds.crds, args.concurrency).await),
+                (Some(client), true) => Some(count_instances(client, &crds.crds, args.concurrency.get()).await),
                 _ => None,
             };
             let rows = list::rows(&crds.crds, counts);
@@ -138,7 +138,7 @@ async fn describe_crd(args: &Args, printer: &Printer, name: &str) -> anyhow::Res
     let crds = load(args).await?;
     let crd = resolve::resolve(&crds.crds, name)?;
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.document(crd)?,
+        OutputFormat::Objects(_) => printer.document(crd)?,
         OutputFormat::Name => printer.names(RESOURCE, [crd::name(crd)])?,
         OutputFormat::Table | OutputFormat::Wide => {
             let census = match &crds.client {
@@ -210,14 +210,14 @@ async fn validate_files(
     let crds = load(args).await?;
     let validator = Validator::new(&crds.crds);
     let stored = match &crds.client {
-        Some(client) => stored_objects(client, &validator, &docs, &crds.namespace, args.concurrency).await,
+        Some(client) => stored_objects(client, &validator, &docs, &crds.namespace, args.concurrency.get()).await,
         None => vec![None; docs.len()],
     };
     let results: Vec<ObjectResult> =
         docs.iter().zip(&stored).map(|(d, old)| validator.check_update(d, old.as_ref())).collect();
 
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.list(&results)?,
+        OutputFormat::Objects(_) => printer.list(&results)?,
         _ => write_stdout(render::validation_lines(&results, show_unevaluated).as_bytes())?,
     }
 

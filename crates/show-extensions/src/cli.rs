@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use kubeplug::fleet::FleetFlags;
-use kubeplug::{ConnectionFlags, OutputFlags};
+use kubeplug::output::Format;
+use kubeplug::{ConcurrencyFlag, ConnectionFlags, OutputFlags};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -23,6 +24,9 @@ Examples:
 
   # The whole map as one document, for scripts
   kubectl show extensions -o json | jq '.admission.webhooks[] | select(.risk)'
+
+  # One field of it with kubectl's JSONPath
+  kubectl show extensions -o jsonpath='{.admission.webhooks[?(@.risk==true)].name}'
 
 Sections, in order: API EXTENSIONS (CustomResourceDefinitions by group, aggregated
 APIServices with their Available condition), ADMISSION (each webhook of the Validating and
@@ -57,6 +61,10 @@ Exit codes:
   1  error (bad flags or --for, unreachable server, every section failed); across clusters, any
      cluster that failed";
 
+/// The `-o` formats: the map is one document, so no `-o name`, and no custom columns (they are
+/// rows of objects); a JSONPath template reads the document `-o json` prints.
+pub const FORMATS: &[Format] = &[Format::Json, Format::Yaml, Format::JsonPath, Format::JsonPathFile, Format::Wide];
+
 /// `kubectl show extensions [flags]`
 #[derive(Parser, Debug)]
 #[command(
@@ -68,6 +76,8 @@ Exit codes:
              kubectl plugins",
     after_help = AFTER_HELP
 )]
+#[command(mut_arg("output", |a| kubeplug::output::formats(a, FORMATS)))]
+#[command(mut_arg("concurrency", |a| a.help("Maximum number of requests in flight (backend checks, custom resource lists).")))]
 pub struct Args {
     #[command(flatten)]
     pub connection: ConnectionFlags,
@@ -79,7 +89,6 @@ pub struct Args {
     /// ('VERB RESOURCE [-n NAMESPACE]').
     #[arg(long = "for", value_name = "REQUEST")]
     pub for_request: Option<String>,
-    /// Maximum number of requests in flight (backend checks, custom resource lists).
-    #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY)]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub concurrency: ConcurrencyFlag,
 }

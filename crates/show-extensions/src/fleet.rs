@@ -95,7 +95,7 @@ pub async fn run(fleet: &Fleet, plan: &Plan, printer: &Printer) -> anyhow::Resul
         .await;
     let (maps, failed) = fleet::report_failures(answers);
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => {
+        OutputFormat::Objects(_) => {
             let items = maps
                 .iter()
                 .map(|(context, map)| serde_json::to_value(map).map(|v| fleet::tag(context, v)))

@@ -30,8 +30,8 @@ pub use cli::Args;
 
 /// Runs the command: the map, or the `--for` answer.
 pub async fn run(args: Args) -> anyhow::Result<Outcome> {
-    let printer = Printer::new(&args.output);
-    let plan = plan::Plan::from_args(&args, printer.format())?;
+    let printer = Printer::new(&args.output)?;
+    let plan = plan::Plan::from_args(&args)?;
     let style = render::Style { wide: printer.is_wide(), headers: !args.output.no_headers };
     if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
         return fleet::run(&fleet, &plan, &printer).await;

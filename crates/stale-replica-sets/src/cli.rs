@@ -2,7 +2,7 @@
 
 use clap::{Parser, ValueEnum};
 use kubeplug::fleet::FleetFlags;
-use kubeplug::{ConnectionFlags, OutputFlags};
+use kubeplug::{AllNamespacesFlag, ConcurrencyFlag, ConnectionFlags, OutputFlags};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -19,6 +19,10 @@ Examples:
   kubectl show stale-replica-sets -n shop --delete
   kubectl show stale-replica-sets -n shop --delete --dry-run=server
   kubectl show stale-replica-sets -n shop --delete --yes
+
+  # Names and revisions with kubectl's JSONPath or custom columns (on the objects -o json prints)
+  kubectl show stale-replica-sets -A -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.metadata.annotations.deployment\\.kubernetes\\.io/revision}{\"\\n\"}{end}'
+  kubectl show stale-replica-sets -o custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name
 
   # Pipe into kubectl (-o name never prints a ReplicaSet in use)
   kubectl show stale-replica-sets -o name | xargs kubectl describe
@@ -66,6 +70,9 @@ Exit codes:
     about = "List the ReplicaSets left behind by Deployment rollouts (zero replicas), and clean them up safely",
     after_help = AFTER_HELP
 )]
+#[command(mut_arg("output", |a| kubeplug::output::formats(a, kubeplug::output::OBJECT_FORMATS)))]
+#[command(mut_arg("all_namespaces", |a| a.help("List across all namespaces (one paged cluster-wide list); -n is then ignored.")))]
+#[command(mut_arg("concurrency", |a| a.help("Maximum number of deletions in flight.")))]
 pub struct Args {
     #[command(flatten)]
     pub connection: ConnectionFlags,
@@ -73,9 +80,8 @@ pub struct Args {
     pub fleet: FleetFlags,
     #[command(flatten)]
     pub output: OutputFlags,
-    /// List across all namespaces (one paged cluster-wide list).
-    #[arg(short = 'A', long)]
-    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub all_namespaces: AllNamespacesFlag,
     /// Label selector for the ReplicaSets (`app=web`, `tier in (a,b)`, `!canary`).
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
@@ -118,9 +124,8 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "MODE", default_value = "none", num_args = 0..=1,
           default_missing_value = "client", require_equals = true, requires = "delete")]
     pub dry_run: DryRun,
-    /// Maximum number of deletions in flight.
-    #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY)]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub concurrency: ConcurrencyFlag,
 }
 
 /// kubectl's `--dry-run` values.

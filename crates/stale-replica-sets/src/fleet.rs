@@ -21,9 +21,10 @@ struct Answered {
 }
 
 /// Runs the plan on every context of the fleet.
-pub async fn run(fleet: &Fleet, plan: &Plan, printer: &Printer) -> anyhow::Result<Outcome> {
+pub async fn run(fleet: &Fleet, plan: &Plan) -> anyhow::Result<Outcome> {
+    let printer = &plan.printer;
     fleet.check_output(printer)?;
-    let fields = plan.fields(printer);
+    let fields = plan.fields();
     let answers = fleet
         .run(|member| async move {
             let scope = plan.scope(&member.connection.namespace);
@@ -63,7 +64,7 @@ fn print(printer: &Printer, answered: Vec<Answered>, asked: usize) -> anyhow::Re
             let parts = answered.into_iter().map(|a| (a.context, render::table(a.report, &a.scope, wide)));
             Ok(printer.table(&fleet::table(parts))?)
         }
-        OutputFormat::Json | OutputFormat::Yaml => printer.objects_from(
+        OutputFormat::Objects(_) => printer.objects_from(
             answered
                 .iter()
                 .flat_map(|a| render::objects(&a.report).map(|object| object.map(|o| fleet::tag(&a.context, o)))),

@@ -14,7 +14,7 @@ pub mod owner;
 pub mod plan;
 pub mod render;
 
-use kubeplug::{Outcome, Printer};
+use kubeplug::Outcome;
 
 pub use cli::Args;
 
@@ -22,12 +22,12 @@ pub use cli::Args;
 pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let plan = plan::Plan::from_args(&args)?;
     if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
-        return fleet::run(&fleet, &plan, &Printer::new(&args.output)).await;
+        return fleet::run(&fleet, &plan).await;
     }
     let connection = args.connection.connect().await?;
     let scope = plan.scope(&connection.namespace);
-    let printer = Printer::new(&args.output);
-    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(&printer)).await?;
+    let printer = &plan.printer;
+    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields()).await?;
 
     // Like a kubectl warning, before the output.
     if let Some(note) = report.foreign_note() {
@@ -35,7 +35,7 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let found = report.found_stale();
     match &plan.action {
-        plan::Action::Show => render::print(&printer, &scope, report)?,
+        plan::Action::Show => render::print(printer, &scope, report)?,
         // `kubectl delete` with nothing to delete says so on stderr, in the same words.
         plan::Action::Delete(_) if report.stale.is_empty() => kubeplug::messages::info(scope.nothing_found()),
         plan::Action::Delete(mode) => {

@@ -1,4 +1,5 @@
-//! Printing the report: table, wide table, JSON/YAML List of the API objects, or names. Empty
+//! Printing the report: table, wide table, the List of the API objects (JSON, YAML, or through a
+//! jsonpath template or custom columns), or names. Empty
 //! results look like `kubectl get rs` on an empty namespace, on the same streams.
 
 use kubeplug::messages;
@@ -36,8 +37,9 @@ pub fn print(printer: &Printer, scope: &Scope, report: Report) -> anyhow::Result
             }
             Ok(printer.names(NAME_PREFIX, report.stale.iter().filter(|rs| !rs.current).map(|rs| rs.name.as_str()))?)
         }
-        // An empty result is an empty List, as kubectl prints it.
-        OutputFormat::Json | OutputFormat::Yaml => printer.objects_from(objects(&report)),
+        // An empty result is an empty List, as kubectl prints it; jsonpath and custom-columns
+        // read that same List.
+        OutputFormat::Objects(_) => printer.objects_from(objects(&report)),
     }
 }
 

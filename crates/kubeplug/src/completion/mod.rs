@@ -222,9 +222,10 @@ mod tests {
     use crate::config::ConnectionFlags;
     use clap::Parser;
 
-    /// A plugin-shaped command: the shared flags, a value-enum flag, a CRD positional.
+    /// A plugin-shaped command: the shared flags (its `-o` formats declared), a CRD positional.
     #[derive(Parser)]
     #[command(name = "kubectl-test")]
+    #[command(mut_arg("output", |a| crate::output::formats(a, crate::output::RESULT_FORMATS)))]
     struct Args {
         /// All namespaces.
         #[arg(short = 'A', long)]
@@ -296,12 +297,18 @@ mod tests {
     }
 
     #[test]
-    fn output_values_come_from_the_value_enum() {
+    fn output_values_are_the_formats_the_command_declares() {
         let answer = run::<Args>(&["-o", ""]);
-        assert_eq!(answer.values(), ["wide", "json", "yaml", "name"]);
+        assert_eq!(
+            answer.values(),
+            ["json", "yaml", "jsonpath", "jsonpath-file", "custom-columns", "custom-columns-file", "wide"]
+        );
         assert_eq!(answer.directive, DIRECTIVE_NO_FILE_COMP);
         assert_eq!(run::<Args>(&["--output", "y"]).values(), ["yaml"]);
-        assert_eq!(run::<Args>(&["--output=j"]).values(), ["--output=json"]);
+        assert_eq!(
+            run::<Args>(&["--output=j"]).values(),
+            ["--output=json", "--output=jsonpath", "--output=jsonpath-file"]
+        );
     }
 
     #[test]
