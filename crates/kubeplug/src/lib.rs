@@ -3,8 +3,8 @@
 //! Each concern exists once here, so that a plugin crate is only its own logic:
 //! kubectl's generic flags and kubeconfig handling ([`config`]), paginated listing
 //! ([`list`]), discovery and resource-name resolution ([`discovery`]), output printers
-//! ([`output`]), error wording and exit codes ([`error`], [`exit`]), and the `main`
-//! harness every binary runs through ([`run`]).
+//! ([`output`]), progress on a terminal ([`progress`]), error wording and exit codes ([`error`],
+//! [`exit`]), and the `main` harness every binary runs through ([`run`]).
 
 pub mod age;
 pub mod completion;
@@ -17,6 +17,7 @@ pub mod input;
 pub mod list;
 pub mod messages;
 pub mod output;
+pub mod progress;
 pub mod retry;
 pub mod run;
 pub mod transport;

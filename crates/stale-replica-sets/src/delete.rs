@@ -11,7 +11,6 @@
 use kube::api::{DeleteParams, DynamicObject, Preconditions, PropagationPolicy};
 use kube::core::{Request, Resource};
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
 
 use crate::find::{OwnerStatus, Report, StaleReplicaSet, deployments, replicasets};
 use crate::owner::{Controller, LeanDeployment};
@@ -19,6 +18,7 @@ use crate::plan::DeleteMode;
 use crate::render::NAME_PREFIX;
 use kubeplug::concurrency::bounded;
 use kubeplug::messages;
+use kubeplug::progress::Progress;
 
 /// How the deletions went.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -46,12 +46,13 @@ enum Deletion {
 }
 
 /// Deletes the report's ReplicaSets according to `mode`, printing one line per ReplicaSet to stdout
-/// and a summary to stderr.
+/// and a summary to stderr; the DELETEs show on `progress`.
 pub async fn delete(
     client: &kube::Client,
     report: &Report,
     mode: &DeleteMode,
     concurrency: usize,
+    progress: Progress,
 ) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     let mut targets: Vec<&StaleReplicaSet> = Vec::new();
@@ -106,7 +107,17 @@ pub async fn delete(
             }
         }
     }
-    let results = bounded(confirmed, concurrency, |rs| delete_one(client, rs, dry_run)).await;
+    let bar = progress.bar("deleting ReplicaSets", confirmed.len() as u64);
+    let results = bounded(confirmed, concurrency, |rs| {
+        let bar = &bar;
+        async move {
+            let deletion = delete_one(client, rs, dry_run).await;
+            bar.inc(1);
+            deletion
+        }
+    })
+    .await;
+    bar.finish();
     for result in results {
         match result {
             Deletion::Deleted => summary.deleted += 1,
@@ -243,13 +254,7 @@ fn describe(rs: &StaleReplicaSet) -> String {
 
 /// Asks on the terminal; anything but y/yes is a no.
 fn confirm(targets: &[&StaleReplicaSet]) -> anyhow::Result<bool> {
-    let mut err = std::io::stderr().lock();
-    for rs in targets {
-        writeln!(err, "  {}", describe(rs))?;
-    }
-    write!(err, "Delete these {} ReplicaSet(s)? [y/N]: ", targets.len())?;
-    err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
+    let lines: Vec<String> = targets.iter().map(|rs| format!("  {}", describe(rs))).collect();
+    let answer = messages::ask(&lines, &format!("Delete these {} ReplicaSet(s)? [y/N]: ", targets.len()))?;
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
