@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use anyhow::{Result, bail};
 use kubeplug::fleet::{self, Fleet};
 use kubeplug::output::write_stdout;
+use kubeplug::progress::Progress;
 use kubeplug::{Outcome, OutputFormat, Printer, messages};
 
 use crate::check::Check;
@@ -35,7 +36,7 @@ pub async fn run(fleet: &Fleet, plan: &Plan, printer: &Printer) -> Result<Outcom
                 return Ok(None);
             }
             let namespaces = default_namespaces(plan, &member.connection.namespace)?;
-            Ok(Some(check_all(&member.connection.client, plan, mine, *matrix, &namespaces).await?))
+            Ok(Some(check_all(&member.connection.client, plan, mine, *matrix, &namespaces, Progress::off()).await?))
         })
         .await;
     let (answered, failed) = fleet::report_failures(answers);

@@ -17,6 +17,7 @@ use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
 use kubeplug::output::write_stdout;
+use kubeplug::progress::Progress;
 use kubeplug::{Outcome, OutputFormat, Printer, messages};
 
 use crate::check::Check;
@@ -149,7 +150,9 @@ pub async fn run(args: Args) -> Result<Outcome> {
         Mode::List => list(&connection, printer, plan.headers).await,
         Mode::Checks { ref checks, matrix } => {
             let namespaces = default_namespaces(&plan, &connection.namespace)?;
-            let report = check_all(&connection.client, &plan, checks.clone(), matrix, &namespaces).await?;
+            // `--quiet` prints nothing at all, progress included.
+            let progress = if plan.quiet { Progress::off() } else { Progress::for_output(printer.format()) };
+            let report = check_all(&connection.client, &plan, checks.clone(), matrix, &namespaces, progress).await?;
             if !plan.quiet {
                 print_report(&report, printer, plan.headers)?;
                 for line in render::unmet_summary(&report) {
@@ -174,13 +177,15 @@ pub(crate) fn default_namespaces(plan: &Plan, namespace: &str) -> Result<Vec<Str
     Ok(vec![namespace.to_string()])
 }
 
-/// Resolves and asks every check for every subject; identical questions are sent once.
+/// Resolves and asks every check for every subject; identical questions are sent once, and
+/// their answers show on `progress`.
 pub async fn check_all(
     client: &kube::Client,
     plan: &Plan,
     checks: Vec<Check>,
     matrix: bool,
     default_namespaces: &[String],
+    progress: Progress,
 ) -> Result<Report> {
     let needs_discovery = checks.iter().any(|c| !c.is_non_resource() && c.resource != "*");
     let discovery = if needs_discovery {
@@ -201,7 +206,9 @@ pub async fn check_all(
         }
     }
     let deduped = review::dedupe(asked.iter().cloned());
-    let answers = review::ask_all(client, &plan.subjects, &deduped.distinct, plan.concurrency).await?;
+    let bar = progress.bar("checking access", deduped.distinct.len() as u64);
+    let answers = review::ask_all(client, &plan.subjects, &deduped.distinct, plan.concurrency, &bar).await?;
+    bar.finish();
     let rows = asked
         .into_iter()
         .zip(asked_for)

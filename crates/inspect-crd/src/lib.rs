@@ -22,6 +22,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::ListParams;
 use kube::core::ApiResource;
 use kubeplug::output::write_stdout;
+use kubeplug::progress::Progress;
 use kubeplug::{Outcome, OutputFormat, Printer, messages};
 
 use crate::cli::{Args, Plan};
@@ -213,8 +214,17 @@ async fn validate_files(
         Some(client) => stored_objects(client, &validator, &docs, &crds.namespace, args.concurrency.get()).await,
         None => vec![None; docs.len()],
     };
-    let results: Vec<ObjectResult> =
-        docs.iter().zip(&stored).map(|(d, old)| validator.check_update(d, old.as_ref())).collect();
+    let bar = Progress::for_output(printer.format()).bar("validating objects", docs.len() as u64);
+    let results: Vec<ObjectResult> = docs
+        .iter()
+        .zip(&stored)
+        .map(|(d, old)| {
+            let result = validator.check_update(d, old.as_ref());
+            bar.inc(1);
+            result
+        })
+        .collect();
+    bar.finish();
 
     match printer.format() {
         OutputFormat::Objects(_) => printer.list(&results)?,

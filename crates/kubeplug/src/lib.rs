@@ -4,9 +4,9 @@
 //! kubectl's generic flags and kubeconfig handling ([`config`]), paginated listing
 //! ([`list`]), discovery and resource-name resolution ([`discovery`]), output flags and printers
 //! ([`output`], with kubectl's JSONPath in [`jsonpath`] and custom columns in [`columns`]), the
-//! other shared flags ([`flags`]: `-A`, `--concurrency`), error wording and exit codes
-//! ([`error`], [`exit`]), running across many clusters at once ([`fleet`]), and the `main`
-//! harness every binary runs through ([`run`]).
+//! other shared flags ([`flags`]: `-A`, `--concurrency`), progress on a terminal ([`progress`]),
+//! error wording and exit codes ([`error`], [`exit`]), running across many clusters at once
+//! ([`fleet`]), and the `main` harness every binary runs through ([`run`]).
 
 pub mod age;
 pub mod columns;
@@ -23,6 +23,7 @@ pub mod jsonpath;
 pub mod list;
 pub mod messages;
 pub mod output;
+pub mod progress;
 pub mod retry;
 pub mod run;
 pub mod transport;

@@ -27,6 +27,9 @@ pub struct Batch<T> {
     /// The list restarted from the beginning (its continue token expired): drop what earlier
     /// batches gave you, they will be handed over again.
     pub restarted: bool,
+    /// How many items follow this page, as the server counts them (`remainingItemCount`; it
+    /// gives none with a label or field selector, nor on the last page).
+    pub remaining: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +48,8 @@ struct PageMeta {
 struct ListMeta {
     #[serde(default, rename = "continue")]
     continue_token: Option<String>,
+    #[serde(default, rename = "remainingItemCount")]
+    remaining_item_count: Option<u64>,
 }
 
 /// Lists `resource` (in `namespace`, or in all namespaces / cluster-wide when `None`), calling
@@ -84,30 +89,31 @@ where
             Err(e) => return Err(anyhow::Error::new(e).context(format!("listing {}", what()))),
         };
         let text = std::str::from_utf8(&body).with_context(|| format!("decoding a page of {}", what()))?;
-        let token = continue_token(text).with_context(|| format!("decoding a page of {}", what()))?;
-        if let Some(token) = token.filter(|t| !t.is_empty()) {
+        let meta = list_meta(text).with_context(|| format!("decoding a page of {}", what()))?;
+        if let Some(token) = meta.continue_token.filter(|t| !t.is_empty()) {
             params.continue_token = Some(token);
             next = Some(spawn_fetch(client, &path, &params));
         }
         let page: Page<T> = serde_json::from_str(text).with_context(|| format!("decoding a page of {}", what()))?;
         drop(body);
-        on_batch(Batch { items: page.items, restarted: std::mem::take(&mut restarted) })?;
+        let (restarted, remaining) = (std::mem::take(&mut restarted), meta.remaining_item_count);
+        on_batch(Batch { items: page.items, restarted, remaining })?;
     }
     Ok(())
 }
 
-/// The page's continue token, read before the items are decoded so that the next request can
-/// start at once. The API server writes a list's own metadata before its items; reading just that
+/// The page's list metadata (continue token, remaining count), read before the items are decoded
+/// so that the next request can start at once. The API server writes a list's own metadata before its items; reading just that
 /// saves a scan of the whole page. Any other layout falls back to the full scan.
-fn continue_token(text: &str) -> serde_json::Result<Option<String>> {
+fn list_meta(text: &str) -> serde_json::Result<ListMeta> {
     const KEY: &str = "\"metadata\":";
     if let Some(pos) = text.find(KEY)
         && !text[..pos].contains("\"items\"")
     {
         let mut de = serde_json::Deserializer::from_str(&text[pos + KEY.len()..]);
-        return Ok(ListMeta::deserialize(&mut de)?.continue_token);
+        return ListMeta::deserialize(&mut de);
     }
-    Ok(serde_json::from_str::<PageMeta>(text)?.metadata.continue_token)
+    Ok(serde_json::from_str::<PageMeta>(text)?.metadata)
 }
 
 /// Lists every item of `resource` into one vector (see [`list_pages`]).
@@ -258,13 +264,15 @@ mod tests {
 
     #[test]
     fn continue_tokens_are_read_from_the_list_metadata_whatever_the_layout() {
-        let server_order = r#"{"kind":"ReplicaSetList","apiVersion":"apps/v1","metadata":{"resourceVersion":"9","continue":"abc"},"items":[{"metadata":{"continue":"no"}}]}"#;
-        assert_eq!(continue_token(server_order).unwrap().as_deref(), Some("abc"));
+        let server_order = r#"{"kind":"ReplicaSetList","apiVersion":"apps/v1","metadata":{"resourceVersion":"9","continue":"abc","remainingItemCount":600},"items":[{"metadata":{"continue":"no"}}]}"#;
+        let meta = list_meta(server_order).unwrap();
+        assert_eq!((meta.continue_token.as_deref(), meta.remaining_item_count), (Some("abc"), Some(600)));
         let items_first = r#"{"items":[{"metadata":{"name":"x"}}],"metadata":{"continue":"def"}}"#;
-        assert_eq!(continue_token(items_first).unwrap().as_deref(), Some("def"));
+        let meta = list_meta(items_first).unwrap();
+        assert_eq!((meta.continue_token.as_deref(), meta.remaining_item_count), (Some("def"), None));
         let last_page = r#"{"kind":"List","metadata":{"resourceVersion":"9"},"items":[]}"#;
-        assert_eq!(continue_token(last_page).unwrap(), None);
-        assert!(continue_token(r#"{"metadata":{"continue":"#).is_err());
+        assert_eq!(list_meta(last_page).unwrap().continue_token, None);
+        assert!(list_meta(r#"{"metadata":{"continue":"#).is_err());
     }
 
     #[tokio::test]

@@ -538,9 +538,12 @@ fn write_yaml_list<T: Serialize, E: Into<anyhow::Error>>(
 /// Writes to stdout and flushes. A closed pipe (`| head -1`) comes back as `BrokenPipe`, which
 /// [`crate::run::main`] turns into a quiet, successful exit.
 pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    out.write_all(bytes)?;
-    out.flush()
+    // On a terminal stdout shares the screen with the progress bars on stderr.
+    crate::progress::suspend(|| {
+        let mut out = io::stdout().lock();
+        out.write_all(bytes)?;
+        out.flush()
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@
 use kube::api::{DeleteParams, DynamicObject, Preconditions, PropagationPolicy};
 use kube::core::{Request, Resource};
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
 
 use crate::find::{OwnerStatus, Report, StaleReplicaSet, deployments, replicasets};
 use crate::owner::{Controller, LeanDeployment};
@@ -19,6 +18,7 @@ use crate::plan::DeleteMode;
 use crate::render::NAME_PREFIX;
 use kubeplug::concurrency::bounded;
 use kubeplug::messages;
+use kubeplug::progress::Progress;
 
 /// How the deletions went.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -46,12 +46,13 @@ enum Deletion {
 }
 
 /// Deletes the report's ReplicaSets according to `mode`, printing one line per ReplicaSet to stdout
-/// and a summary to stderr.
+/// and a summary to stderr; the DELETEs show on `progress`.
 pub async fn delete(
     client: &kube::Client,
     report: &Report,
     mode: &DeleteMode,
     concurrency: usize,
+    progress: Progress,
 ) -> anyhow::Result<Summary> {
     let (targets, mut summary) = targets(report, None);
     match mode {
@@ -72,7 +73,7 @@ pub async fn delete(
         _ => {}
     }
     let dry_run = *mode == DeleteMode::ServerDryRun;
-    let done = apply(client, targets, dry_run, concurrency, None).await;
+    let done = apply(client, targets, dry_run, concurrency, None, progress).await;
     summary.deleted += done.deleted;
     summary.skipped += done.skipped;
     summary.failed += done.failed;
@@ -120,13 +121,14 @@ pub fn preview(targets: &[&StaleReplicaSet], context: Option<&str>) -> std::io::
 
 /// Re-reads the owning Deployments, then deletes what is still stale with preconditions (or as a
 /// server dry run), at most `concurrency` at once, one stdout line per deletion; the summary
-/// line is the caller's.
+/// line is the caller's. The DELETEs show on `progress`.
 pub async fn apply(
     client: &kube::Client,
     targets: Vec<&StaleReplicaSet>,
     dry_run: bool,
     concurrency: usize,
     context: Option<&str>,
+    progress: Progress,
 ) -> Summary {
     let mut summary = Summary::default();
     let mut confirmed = Vec::with_capacity(targets.len());
@@ -143,7 +145,17 @@ pub async fn apply(
             }
         }
     }
-    let results = bounded(confirmed, concurrency, |rs| delete_one(client, rs, dry_run, context)).await;
+    let bar = progress.bar("deleting ReplicaSets", confirmed.len() as u64);
+    let results = bounded(confirmed, concurrency, |rs| {
+        let bar = &bar;
+        async move {
+            let deletion = delete_one(client, rs, dry_run, context).await;
+            bar.inc(1);
+            deletion
+        }
+    })
+    .await;
+    bar.finish();
     for result in results {
         match result {
             Deletion::Deleted => summary.deleted += 1,
@@ -284,22 +296,17 @@ fn describe(rs: &StaleReplicaSet, context: Option<&str>) -> String {
 /// Asks on the terminal, listing every ReplicaSet with its context (fleet mode) and naming every
 /// context that would change; anything but y/yes is a no.
 pub fn confirm(groups: &[(Option<&str>, &[&StaleReplicaSet])]) -> anyhow::Result<bool> {
-    let mut err = std::io::stderr().lock();
-    let mut total = 0;
+    let mut lines = Vec::new();
     for (context, targets) in groups {
-        for rs in *targets {
-            writeln!(err, "  {}", describe(rs, *context))?;
-        }
-        total += targets.len();
+        lines.extend(targets.iter().map(|rs| format!("  {}", describe(rs, *context))));
     }
+    let total = lines.len();
     let contexts: Vec<String> =
         groups.iter().filter(|(_, t)| !t.is_empty()).filter_map(|(c, _)| c.map(|c| format!("{c:?}"))).collect();
-    match contexts.len() {
-        0 => write!(err, "Delete these {total} ReplicaSet(s)? [y/N]: ")?,
-        n => write!(err, "Delete these {total} ReplicaSet(s) in {n} context(s): {}? [y/N]: ", contexts.join(", "))?,
-    }
-    err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
+    let question = match contexts.len() {
+        0 => format!("Delete these {total} ReplicaSet(s)? [y/N]: "),
+        n => format!("Delete these {total} ReplicaSet(s) in {n} context(s): {}? [y/N]: ", contexts.join(", ")),
+    };
+    let answer = messages::ask(&lines, &question)?;
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }

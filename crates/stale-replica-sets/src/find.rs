@@ -17,8 +17,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::owner::{Controller, LeanDeployment, OwnerReference, RevisionAnnotation, Usage};
 use crate::plan::{Fields, Filters, Scope};
+use kubeplug::discovery::group_resource;
 use kubeplug::error::Hint;
 use kubeplug::list::{Batch, list_all, list_pages};
+use kubeplug::progress::Progress;
 
 /// Whether a ReplicaSet's controller exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,12 +209,19 @@ impl PageItem for Box<RawValue> {
 }
 
 /// Lists ReplicaSets and Deployments in `scope` (concurrently) and returns the stale ReplicaSets
-/// selected by `filters`, with the extra `fields` the output needs.
-pub async fn find(client: &kube::Client, scope: &Scope, filters: &Filters, fields: Fields) -> anyhow::Result<Report> {
+/// selected by `filters`, with the extra `fields` the output needs; the pages of ReplicaSets
+/// show on `progress`.
+pub async fn find(
+    client: &kube::Client,
+    scope: &Scope,
+    filters: &Filters,
+    fields: Fields,
+    progress: Progress,
+) -> anyhow::Result<Report> {
     if fields.raw {
-        find_as::<Box<RawValue>>(client, scope, filters, fields).await
+        find_as::<Box<RawValue>>(client, scope, filters, fields, progress).await
     } else {
-        find_as::<LeanReplicaSet>(client, scope, filters, fields).await
+        find_as::<LeanReplicaSet>(client, scope, filters, fields, progress).await
     }
 }
 
@@ -221,6 +230,7 @@ async fn find_as<T: PageItem>(
     scope: &Scope,
     filters: &Filters,
     fields: Fields,
+    progress: Progress,
 ) -> anyhow::Result<Report> {
     // `--keep` counts every stale ReplicaSet of a Deployment, labelled as `-l` wants or not: the
     // list is then made without the selector, and a second, uid-only list tells which items the
@@ -236,7 +246,10 @@ async fn find_as<T: PageItem>(
     // The highest revision seen per Deployment uid, over all its ReplicaSets (scaled or not).
     let mut newest: HashMap<String, u64> = HashMap::new();
     let (rs_resource, deploy_resource, all) = (replicasets(), deployments(), ListParams::default());
+    // The ReplicaSets are the big list (Deployments are far fewer): its pages are the progress.
+    let mut listing = progress.list(group_resource(&rs_resource.plural, &rs_resource.group));
     let list_rs = list_pages(client, &rs_resource, scope.namespace(), &params, |batch: Batch<T>| {
+        listing.page(batch.items.len(), batch.remaining, batch.restarted);
         if batch.restarted {
             candidates.clear();
             newest.clear();
@@ -268,6 +281,7 @@ async fn find_as<T: PageItem>(
         }
     };
     let (listed, deployments, selected_uids) = tokio::join!(list_rs, list_deploy, list_selected);
+    listing.finish();
     listed.map_err(|e| forbidden_hint(e, scope))?;
     let deployments = deployments.map_err(|e| forbidden_hint(e, scope))?;
     let selected_uids: Option<HashSet<String>> = selected_uids.map_err(|e: anyhow::Error| forbidden_hint(e, scope))?;

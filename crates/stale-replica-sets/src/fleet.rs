@@ -5,6 +5,7 @@
 
 use kubeplug::fleet::{self, Fleet, Member};
 use kubeplug::output::{OutputFormat, Printer};
+use kubeplug::progress::Progress;
 use kubeplug::{Outcome, messages};
 
 use crate::delete::{self, Summary};
@@ -25,10 +26,13 @@ pub async fn run(fleet: &Fleet, plan: &Plan) -> anyhow::Result<Outcome> {
     let printer = &plan.printer;
     fleet.check_output(printer)?;
     let fields = plan.fields();
+    // The clusters list at once: one bar each would draw over the others, so the lists show none;
+    // deletions run cluster by cluster and show theirs.
+    let progress = Progress::for_output(printer.format());
     let answers = fleet
         .run(|member| async move {
             let scope = plan.scope(&member.connection.namespace);
-            let report = find::find(&member.connection.client, &scope, &plan.filters, fields).await?;
+            let report = find::find(&member.connection.client, &scope, &plan.filters, fields, Progress::off()).await?;
             Ok((member, scope, report))
         })
         .await;
@@ -46,7 +50,7 @@ pub async fn run(fleet: &Fleet, plan: &Plan) -> anyhow::Result<Outcome> {
         answered.iter().map(|a| Outcome::negative_if(plan.exit_code && a.report.found_stale())).collect();
     match &plan.action {
         Action::Show => print(printer, answered, fleet.contexts().len())?,
-        Action::Delete(mode) => failed += delete(answered, mode, plan.concurrency).await?,
+        Action::Delete(mode) => failed += delete(answered, mode, plan.concurrency, progress).await?,
     }
     Ok(fleet::outcome(found, failed))
 }
@@ -80,7 +84,12 @@ fn print(printer: &Printer, answered: Vec<Answered>, asked: usize) -> anyhow::Re
 }
 
 /// Deletes across clusters; returns how many clusters had a deletion fail.
-async fn delete(answered: Vec<Answered>, mode: &DeleteMode, concurrency: usize) -> anyhow::Result<usize> {
+async fn delete(
+    answered: Vec<Answered>,
+    mode: &DeleteMode,
+    concurrency: usize,
+    progress: Progress,
+) -> anyhow::Result<usize> {
     let groups: Vec<(&Answered, Vec<&StaleReplicaSet>, Summary)> = answered
         .iter()
         .map(|a| {
@@ -129,7 +138,7 @@ async fn delete(answered: Vec<Answered>, mode: &DeleteMode, concurrency: usize) 
         let count = targets.len();
         let done = fleet::on_member(
             &a.member,
-            delete::apply(&a.member.connection.client, targets, dry_run, concurrency, Some(&a.context)),
+            delete::apply(&a.member.connection.client, targets, dry_run, concurrency, Some(&a.context), progress),
         )
         .await;
         messages::info(format!(

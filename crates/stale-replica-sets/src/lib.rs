@@ -27,7 +27,8 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let connection = args.connection.connect().await?;
     let scope = plan.scope(&connection.namespace);
     let printer = &plan.printer;
-    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields()).await?;
+    let progress = kubeplug::progress::Progress::for_output(printer.format());
+    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(), progress).await?;
 
     // Like a kubectl warning, before the output.
     if let Some(note) = report.foreign_note() {
@@ -39,7 +40,7 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
         // `kubectl delete` with nothing to delete says so on stderr, in the same words.
         plan::Action::Delete(_) if report.stale.is_empty() => kubeplug::messages::info(scope.nothing_found()),
         plan::Action::Delete(mode) => {
-            let summary = delete::delete(&connection.client, &report, mode, plan.concurrency).await?;
+            let summary = delete::delete(&connection.client, &report, mode, plan.concurrency, progress).await?;
             if summary.failed > 0 {
                 anyhow::bail!("{} of {} deletions failed", summary.failed, summary.total());
             }
