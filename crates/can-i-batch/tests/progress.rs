@@ -22,13 +22,11 @@ kubeplug_testenv::backend_tests! {
         assert!(!piped.stdout.contains(BAR) && !piped.stdout.contains('\u{1b}'), "{}", piped.stdout);
 
         let line = format!("{BIN} {}", args.join(" "));
-        let out = w.command("script").args(["-qfec", &line, "/dev/null"]).stdin(std::process::Stdio::null()).output().expect("script runs");
+        let out = kubeplug_testenv::terminal::run(&mut w.command("script"), &line);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert_eq!(out.status.code(), Some(piped.code), "{text}");
         assert!(text.contains(BAR), "the checks were shown: {text:?}");
-        let mut parser = vt100::Parser::new(200, 250, 0);
-        parser.process(&out.stdout);
-        let rows: Vec<String> = parser.screen().rows(0, 250).map(|r| r.trim_end().to_string()).collect();
+        let rows = kubeplug_testenv::terminal::screen(&out.stdout, 200, 250);
         assert!(rows.iter().all(|r| !r.contains(BAR)), "no bar left on the screen: {rows:#?}");
         let shown = rows.iter().filter(|r| !r.is_empty()).count();
         assert_eq!(shown, piped.stdout.lines().filter(|l| !l.trim().is_empty()).count(), "the screen holds the answers only: {rows:#?}");

@@ -2,8 +2,9 @@
 //! terminal (a pseudo-terminal made by `script`), gone from the screen at the end; on a pipe,
 //! stderr is exactly the summary it always was.
 
+use kubeplug_testenv::terminal;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-inspect-crd");
 const CRDS: &str = "tests/data/crds";
@@ -23,9 +24,14 @@ fn many_manifests() -> tempfile::TempDir {
     dir
 }
 
+/// `cmd` run from the crate's directory (the test data) with no kubeconfig: validation offline.
+fn offline(cmd: &mut Command) -> &mut Command {
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env("KUBECONFIG", "/nonexistent/kubeconfig")
+}
+
 fn inspect() -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env("KUBECONFIG", "/nonexistent/kubeconfig");
+    offline(&mut cmd);
     cmd
 }
 
@@ -55,19 +61,11 @@ fn a_pipe_gets_exactly_the_summary_and_no_progress() {
 fn a_terminal_shows_the_validation_progress_then_only_the_summary() {
     let dir = many_manifests();
     let line = format!("{BIN} validate --crd-file {CRDS} -f {}", dir.path().display());
-    let out = Command::new("script")
-        .args(["-qfec", &line, "/dev/null"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .stdin(Stdio::null())
-        .output()
-        .expect("script runs");
+    let out = terminal::run(offline(&mut Command::new("script")), &line);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}");
     assert!(text.contains(BAR), "the validation was shown: {text:?}");
-    let mut parser = vt100::Parser::new(50, 200, 0);
-    parser.process(&out.stdout);
-    let rows: Vec<String> = parser.screen().rows(0, 200).map(|r| r.trim_end().to_string()).collect();
+    let rows = terminal::screen(&out.stdout, 50, 200);
     let shown: Vec<&str> = rows.iter().map(String::as_str).filter(|r| !r.is_empty()).collect();
     let expected: Vec<String> = summary().lines().map(str::to_string).collect();
     assert_eq!(shown, expected, "only the summary is left on the screen");
@@ -77,13 +75,7 @@ fn a_terminal_shows_the_validation_progress_then_only_the_summary() {
 fn json_output_on_a_terminal_has_no_progress() {
     let dir = many_manifests();
     let line = format!("{BIN} validate -o json --crd-file {CRDS} -f {}", dir.path().display());
-    let out = Command::new("script")
-        .args(["-qfec", &line, "/dev/null"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("KUBECONFIG", "/nonexistent/kubeconfig")
-        .stdin(Stdio::null())
-        .output()
-        .expect("script runs");
+    let out = terminal::run(offline(&mut Command::new("script")), &line);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}");
     assert!(!text.contains(BAR) && !text.contains('\u{1b}'), "{text:?}");

@@ -357,43 +357,14 @@ backend_tests! {
     /// Preconditions: a ReplicaSet scaled up while the confirmation prompt waits (on a terminal,
     /// made by `script`) is skipped by the server, not deleted.
     fn a_replicaset_scaled_up_at_the_prompt_is_skipped(env) {
-        use std::io::{Read as _, Write as _};
         let ns = shop(env);
         let line = format!("{BIN} -n {ns} --deployment web --delete");
-        let mut child = env
-            .command("script")
-            .args(["-qfec", &line, "/dev/null"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("script runs");
-        let mut stdin = child.stdin.take().unwrap();
-        let mut out = child.stdout.take().unwrap();
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let reader = {
-            let seen = seen.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = out.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    seen.lock().unwrap().extend_from_slice(&buf[..n]);
-                }
-            })
-        };
-        let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
-        // A safety net, not a timing assertion.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while !text().contains("Delete these 2 ReplicaSet(s)? [y/N]: ") {
-            assert!(std::time::Instant::now() < deadline, "no prompt: {}", text());
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        let mut session = kubeplug_testenv::terminal::Session::start(&mut env.command("script"), &line);
+        session.wait_for("Delete these 2 ReplicaSet(s)? [y/N]: ", std::time::Duration::from_secs(60));
         kubectl_ok(env, &["scale", "rs", "web-1", "--replicas=2", "-n", &ns]);
-        stdin.write_all(b"y\n").unwrap();
-        let status = child.wait().unwrap();
-        reader.join().unwrap();
-        let all = text();
+        session.type_line("y");
+        let (status, all) = session.finish();
+        let all = String::from_utf8_lossy(&all).into_owned();
         assert!(status.success(), "{all}");
         assert!(exists(env, &ns, "web-1"), "the scaled-up ReplicaSet must survive: {all}");
         assert!(!exists(env, &ns, "web-2"), "{all}");
@@ -443,7 +414,7 @@ backend_tests! {
             (&["-n", n, "-l", "app in (", "--delete", "--yes"], "unable to parse requirement"),
             (&["-n", n, "--older-than", "7 days", "--delete", "--yes"], r#"--older-than: invalid duration "7 days""#),
             (&["-n", n, "--keep", "-1", "--delete", "--yes"], "invalid --keep -1: must be 0 or more"),
-            (&["-n", n, "-o", "table"], "invalid value 'table' for '--output <FORMAT>'"),
+            (&["-n", n, "-o", "table"], r#"unable to match a printer suitable for the output format "table""#),
             (&["-n", n, "--bogus"], "unknown flag: --bogus"),
             (&["-n", n, "--keep", "two", "--delete", "--yes"], "invalid value 'two' for '--keep <N>'"),
             (&["-n", n, "--include-foreign"], "--include-foreign needs -o wide"),

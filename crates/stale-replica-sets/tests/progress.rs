@@ -5,10 +5,9 @@
 mod common;
 
 use common::*;
+use kubeplug_testenv::terminal::{self, Session};
 use kubeplug_testenv::{Env, backend_tests};
-use std::io::{Read as _, Write as _};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Stale ReplicaSets in the namespace: more than one page of 500, so the list has pages to show.
 const MANY: usize = 600;
@@ -22,11 +21,9 @@ fn many_stale(env: &Env) -> String {
     ns
 }
 
-/// What a terminal of `rows` x 80 shows after `bytes`, one string per row, trailing blanks cut.
+/// What a terminal of `rows` x 80 shows after `bytes`.
 fn screen(bytes: &[u8], rows: u16) -> Vec<String> {
-    let mut parser = vt100::Parser::new(rows, 80, 0);
-    parser.process(bytes);
-    parser.screen().rows(0, 80).map(|r| r.trim_end().to_string()).collect()
+    terminal::screen(bytes, rows, 80)
 }
 
 /// The last row with text on it.
@@ -44,37 +41,9 @@ backend_tests! {
     fn a_terminal_shows_progress_cleared_before_the_prompt_and_at_the_end(env) {
         let ns = many_stale(env);
         let line = format!("{BIN} -n {ns} --delete");
-        let mut child = env
-            .command("script")
-            .args(["-qfec", &line, "/dev/null"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("script runs");
-        let mut stdin = child.stdin.take().unwrap();
-        let mut out = child.stdout.take().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let reader = {
-            let seen = seen.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = out.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    seen.lock().unwrap().extend_from_slice(&buf[..n]);
-                }
-            })
-        };
-        let bytes = || seen.lock().unwrap().clone();
+        let mut session = Session::start(&mut env.command("script"), &line);
         let prompt = format!("Delete these {MANY} ReplicaSet(s)? [y/N]:");
-        // A safety net, not a timing assertion.
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !String::from_utf8_lossy(&bytes()).contains(&prompt) {
-            assert!(Instant::now() < deadline, "no prompt: {}", String::from_utf8_lossy(&bytes()));
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let at_prompt = bytes();
+        let at_prompt = session.wait_for(&prompt, Duration::from_secs(120));
         let text = String::from_utf8_lossy(&at_prompt).into_owned();
         assert!(text.contains(LIST_BAR), "the list's pages were shown: {text}");
         // Tall enough that nothing scrolls away: every row ever written is on this screen.
@@ -84,10 +53,8 @@ backend_tests! {
         let listed = rows.iter().filter(|r| r.starts_with("  replicaset.apps \"app-")).count();
         assert_eq!(listed, MANY, "{rows:#?}");
 
-        stdin.write_all(b"y\n").unwrap();
-        let status = child.wait().unwrap();
-        reader.join().unwrap();
-        let all = bytes();
+        session.type_line("y");
+        let (status, all) = session.finish();
         let text = String::from_utf8_lossy(&all).into_owned();
         assert!(status.success(), "{text}");
         assert!(text.contains(DELETE_BAR), "the deletes were shown: {text}");
@@ -123,7 +90,7 @@ backend_tests! {
     fn machine_readable_output_on_a_terminal_has_no_progress(env) {
         let ns = many_stale(env);
         let line = format!("{BIN} -n {ns} -o name");
-        let out = env.command("script").args(["-qfec", &line, "/dev/null"]).stdin(std::process::Stdio::null()).output().expect("script runs");
+        let out = terminal::run(&mut env.command("script"), &line);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(out.status.success(), "{text}");
         assert!(!text.contains(LIST_BAR), "{text}");

@@ -14,6 +14,7 @@
 mod control_plane;
 pub mod fleet;
 mod pki;
+pub mod terminal;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
