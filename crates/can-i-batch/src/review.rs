@@ -57,9 +57,11 @@ pub async fn ask_all(
     questions: &[Question],
     concurrency: usize,
 ) -> Result<Vec<authz::SubjectAccessReviewStatus>> {
-    let answers = kubeplug::concurrency::bounded(questions, concurrency, |question| {
-        let subject = &subjects[question.subject];
-        async move { ask(client, subject, &question.attributes).await }
+    // By index, not `&Question`: a closure generic over the item's lifetime makes rustc fail to
+    // prove this future `Send` (rust-lang/rust#110338), and fleet mode spawns it.
+    let answers = kubeplug::concurrency::bounded(0..questions.len(), concurrency, |at| {
+        let question = &questions[at];
+        ask(client, &subjects[question.subject], &question.attributes)
     })
     .await;
     answers.into_iter().collect()

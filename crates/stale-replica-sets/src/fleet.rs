@@ -6,6 +6,7 @@
 use kubeplug::fleet::{self, Fleet, Member};
 use kubeplug::output::{OutputFormat, Printer};
 use kubeplug::{Outcome, messages};
+use std::sync::Arc;
 
 use crate::delete::{self, Summary};
 use crate::find::{self, Report, StaleReplicaSet};
@@ -25,11 +26,16 @@ pub async fn run(fleet: &Fleet, plan: &Plan) -> anyhow::Result<Outcome> {
     let printer = &plan.printer;
     fleet.check_output(printer)?;
     let fields = plan.fields();
+    // Each context's work is a task of its own: it shares the plan instead of borrowing it.
+    let shared = Arc::new(plan.clone());
     let answers = fleet
-        .run(|member| async move {
-            let scope = plan.scope(&member.connection.namespace);
-            let report = find::find(&member.connection.client, &scope, &plan.filters, fields).await?;
-            Ok((member, scope, report))
+        .run(move |member| {
+            let plan = Arc::clone(&shared);
+            async move {
+                let scope = plan.scope(&member.connection.namespace);
+                let report = find::find(&member.connection.client, &scope, &plan.filters, fields).await?;
+                Ok((member, scope, report))
+            }
         })
         .await;
     let (answered, mut failed) = fleet::report_failures(answers);
