@@ -3,6 +3,7 @@
 //! column, and one verdict for the fleet.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use kubeplug::fleet::{self, Fleet};
@@ -15,7 +16,7 @@ use crate::report::Report;
 use crate::{Mode, Plan, check_all, default_namespaces, render};
 
 /// Runs the plan's checks on every context of the fleet.
-pub async fn run(fleet: &Fleet, plan: &Plan, printer: &Printer) -> Result<Outcome> {
+pub async fn run(fleet: &Fleet, plan: &Arc<Plan>, printer: &Printer) -> Result<Outcome> {
     fleet.check_output(printer)?;
     let Mode::Checks { checks, matrix } = &plan.mode else {
         bail!("--list works on one context at a time: use --context NAME");
@@ -29,14 +30,19 @@ pub async fn run(fleet: &Fleet, plan: &Plan, printer: &Printer) -> Result<Outcom
             ));
         }
     }
+    // Each context's work is a task of its own: it shares the plan instead of borrowing it.
+    let (shared, all_checks, matrix) = (Arc::clone(plan), Arc::new(checks.clone()), *matrix);
     let answers = fleet
-        .run(|member| async move {
-            let mine: Vec<Check> = checks.iter().filter(|c| c.asked_in(&member.context)).cloned().collect();
-            if mine.is_empty() {
-                return Ok(None);
+        .run(move |member| {
+            let (plan, checks) = (Arc::clone(&shared), Arc::clone(&all_checks));
+            async move {
+                let mine: Vec<Check> = checks.iter().filter(|c| c.asked_in(&member.context)).cloned().collect();
+                if mine.is_empty() {
+                    return Ok(None);
+                }
+                let namespaces = default_namespaces(&plan, &member.connection.namespace)?;
+                Ok(Some(check_all(&member.connection.client, &plan, mine, matrix, &namespaces, Progress::off()).await?))
             }
-            let namespaces = default_namespaces(plan, &member.connection.namespace)?;
-            Ok(Some(check_all(&member.connection.client, plan, mine, *matrix, &namespaces, Progress::off()).await?))
         })
         .await;
     let (answered, failed) = fleet::report_failures(answers);

@@ -131,7 +131,8 @@ impl Plan {
 
 /// Runs `kubectl can-i-batch` with parsed arguments.
 pub async fn run(args: Args) -> Result<Outcome> {
-    let plan = Plan::new(&args, || std::io::read_to_string(std::io::stdin()))?;
+    // Shared (`Arc`) with the tasks of fleet mode, one per context.
+    let plan = std::sync::Arc::new(Plan::new(&args, || std::io::read_to_string(std::io::stdin()))?);
     let printer = &plan.printer;
     if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
         return fleet::run(&fleet, &plan, printer).await;

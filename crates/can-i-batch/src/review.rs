@@ -59,10 +59,12 @@ pub async fn ask_all(
     concurrency: usize,
     bar: &kubeplug::progress::Bar,
 ) -> Result<Vec<authz::SubjectAccessReviewStatus>> {
-    let answers = kubeplug::concurrency::bounded(questions, concurrency, |question| {
-        let subject = &subjects[question.subject];
+    // By index, not `&Question`: a closure generic over the item's lifetime makes rustc fail to
+    // prove this future `Send` (rust-lang/rust#110338), and fleet mode spawns it.
+    let answers = kubeplug::concurrency::bounded(0..questions.len(), concurrency, |at| {
+        let question = &questions[at];
         async move {
-            let answer = ask(client, subject, &question.attributes).await;
+            let answer = ask(client, &subjects[question.subject], &question.attributes).await;
             bar.inc(1);
             answer
         }

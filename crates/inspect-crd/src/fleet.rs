@@ -25,15 +25,16 @@ pub async fn run(fleet: &Fleet, args: &Args, plan: &Plan, printer: &Printer) -> 
     }
     fleet.check_output(printer)?;
     let wide = printer.is_wide();
+    let concurrency = args.concurrency.get();
     let answers = fleet
-        .run(|member| async move {
+        .run(move |member| async move {
             let client = &member.connection.client;
             let resource = ApiResource::erase::<CustomResourceDefinition>(&());
             let mut crds: Vec<CustomResourceDefinition> =
                 kubeplug::list::list_all(client, &resource, None, &ListParams::default()).await?;
             crds.sort_by(|a, b| crd::name(a).cmp(crd::name(b)));
             let counts = match wide {
-                true => Some(count_instances(client, &crds, args.concurrency.get()).await),
+                true => Some(count_instances(client, &crds, concurrency).await),
                 false => None,
             };
             Ok((crds, counts))

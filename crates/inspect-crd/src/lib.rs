@@ -119,9 +119,10 @@ pub(crate) async fn count_instances(
     crds: &[CustomResourceDefinition],
     concurrency: usize,
 ) -> Vec<Result<usize, String>> {
+    // By index, not `&CustomResourceDefinition`: a closure generic over the item's lifetime makes
+    // rustc fail to prove this future `Send` (rust-lang/rust#110338), and fleet mode spawns it.
     let results =
-        kubeplug::concurrency::bounded(crds, concurrency, |crd| async move { instances::census(client, crd).await })
-            .await;
+        kubeplug::concurrency::bounded(0..crds.len(), concurrency, |at| instances::census(client, &crds[at])).await;
     results
         .into_iter()
         .zip(crds)

@@ -11,6 +11,7 @@
 
 use anyhow::{anyhow, bail};
 use std::future::Future;
+use std::sync::Arc;
 
 use crate::config::{ConnectionFlags, Environment, LoadedKubeconfig};
 use crate::error::{Described, Hint, describe};
@@ -247,30 +248,53 @@ impl Fleet {
     /// Connects to every context and runs `work` on each, at most `--cluster-concurrency` at once;
     /// answers in the order of [`Self::contexts`]. A context whose connection or work fails
     /// gives its error in its [`Answer`]; the others are not affected.
+    ///
+    /// Each context is its own task (`tokio::spawn`), so the runtime's workers share the
+    /// clusters' client work (TLS handshakes, decoding) instead of one thread polling it all;
+    /// hence the `Send + 'static` bounds: `work` owns (or shares by `Arc`) what it reads.
     pub async fn run<T, F, Fut>(&self, work: F) -> Vec<Answer<T>>
     where
-        F: Fn(Member) -> Fut,
-        Fut: Future<Output = anyhow::Result<T>>,
+        F: Fn(Member) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<T>> + Send + 'static,
+        T: Send + 'static,
     {
-        let work = &work;
-        crate::concurrency::bounded(&self.contexts, self.concurrency, |context| async move {
+        let work = Arc::new(work);
+        crate::concurrency::bounded(&self.contexts, self.concurrency, |context| {
+            // Spawned only when `bounded` has room, so the bound still holds.
+            let task = tokio::spawn(self.answer(context.clone(), Arc::clone(&work)));
+            async move {
+                match task.await {
+                    Ok(answer) => answer,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Err(e) => Answer { context: context.clone(), result: Err(describe(&anyhow!(e))) },
+                }
+            }
+        })
+        .await
+    }
+
+    /// One context's answer, as a task of its own: the error-message target (task-local) is set
+    /// inside the task, so its errors name its own server.
+    fn answer<T, F, Fut>(&self, context: String, work: Arc<F>) -> impl Future<Output = Answer<T>> + Send + 'static
+    where
+        F: Fn(Member) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let flags = ConnectionFlags { context: Some(context.clone()), ..self.connection.clone() };
+        let kubeconfig = self.kubeconfig.clone();
+        async move {
             let result = crate::error::with_own_target(async {
                 let outcome = async {
-                    let connection = self.connect(context).await?;
+                    let connection = flags.resolve_from(Some(kubeconfig)).await?.connect()?;
                     work(Member { context: context.clone(), connection }).await
                 }
                 .await;
                 outcome.map_err(|e| describe(&e))
             })
             .await;
-            Answer { context: context.clone(), result }
-        })
-        .await
-    }
-
-    async fn connect(&self, context: &str) -> anyhow::Result<Connection> {
-        let flags = ConnectionFlags { context: Some(context.to_string()), ..self.connection.clone() };
-        flags.resolve_from(Some(self.kubeconfig.clone())).await?.connect()
+            Answer { context, result }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `main` every plugin binary runs through: parse, run, turn the outcome into an exit code.
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{CommandFactory, Parser};
+use clap::{ArgMatches, CommandFactory, Parser};
 use std::future::Future;
 use std::process::ExitCode;
 
@@ -25,14 +25,15 @@ where
     if let Some(code) = crate::completion::intercept::<A>() {
         return code;
     }
-    let args = match A::try_parse() {
-        Ok(args) => args,
+    let matches = match A::command().try_get_matches() {
+        Ok(matches) => matches,
         Err(e) => return usage_error::<A>(e),
     };
-    // `run` is driven on this thread (decoding pages as they come); one worker thread runs the
-    // spawned requests, so the next page downloads while this one decodes. More workers would
-    // not add overlap here, only one more malloc arena (a few MB of peak memory).
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
+    let args = match A::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => return usage_error::<A>(e.format(&mut A::command())),
+    };
+    let runtime = match runtime(worker_threads(&matches)) {
         Ok(rt) => rt,
         Err(e) => {
             messages::error(format!("cannot start the async runtime: {e}"), None);
@@ -51,6 +52,28 @@ where
             ExitCode::from(ERROR)
         }
     }
+}
+
+/// How many worker threads the runtime gets. On one cluster, one: `run` is driven on the main
+/// thread (decoding pages as they come) and one worker runs the spawned requests, so the next
+/// page downloads while this one decodes; more workers would not add overlap there, only one
+/// more malloc arena (a few MB of peak memory). In fleet mode (`--contexts`, `--all-contexts`)
+/// each cluster is a task of its own ([`crate::fleet::Fleet::run`]) and there is CPU work for
+/// every core (TLS handshakes and decoding of many clusters at once): one worker per core.
+fn worker_threads(matches: &ArgMatches) -> usize {
+    if fleet_mode(matches) { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { 1 }
+}
+
+/// Whether the command line asks for fleet mode, on the command or (the flags are global) any
+/// of its subcommands; `false` for a plugin without the fleet flags.
+fn fleet_mode(matches: &ArgMatches) -> bool {
+    let all = matches.try_get_one::<bool>("all_contexts").ok().flatten().copied().unwrap_or(false);
+    let some = matches.try_get_many::<String>("contexts").ok().flatten().is_some_and(|mut v| v.next().is_some());
+    all || some || matches.subcommand().is_some_and(|(_, sub)| fleet_mode(sub))
+}
+
+fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()
 }
 
 fn usage_error<A: CommandFactory>(e: clap::Error) -> ExitCode {
@@ -205,6 +228,36 @@ mod tests {
     #[test]
     fn a_missing_required_flag_is_named() {
         assert_eq!(usage(&["--yes"]).0, r#"required flag(s) "delete" not set"#);
+    }
+
+    #[derive(Parser, Debug)]
+    struct FleetArgs {
+        #[command(flatten)]
+        fleet: crate::fleet::FleetFlags,
+        #[command(subcommand)]
+        sub: Option<Sub>,
+    }
+
+    #[derive(clap::Subcommand, Debug)]
+    enum Sub {
+        List,
+    }
+
+    fn workers(args: &[&str]) -> usize {
+        worker_threads(&FleetArgs::command().get_matches_from(std::iter::once("kubectl-x").chain(args.iter().copied())))
+    }
+
+    #[test]
+    fn only_fleet_mode_gets_a_worker_per_core() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(workers(&[]), 1);
+        assert_eq!(workers(&["list"]), 1);
+        assert_eq!(workers(&["--all-contexts"]), cores);
+        assert_eq!(workers(&["--contexts", "prod-*"]), cores);
+        assert_eq!(workers(&["list", "--contexts=a,b"]), cores);
+        // A plugin without the fleet flags.
+        let plain = Args::command().get_matches_from(["kubectl-do-thing"]);
+        assert_eq!(worker_threads(&plain), 1);
     }
 
     #[test]

@@ -75,11 +75,12 @@ pub async fn run(fleet: &Fleet, plan: &Plan, printer: &Printer) -> anyhow::Resul
     if plan.request.is_some() {
         anyhow::bail!("--for works on one context at a time: use --context NAME");
     }
+    let concurrency = plan.concurrency;
     let answers = fleet
-        .run(|member| async move {
+        .run(move |member| async move {
             let client = &member.connection.client;
             let discovery = Discovery::fetch(client).await?;
-            let map = map::collect(client, &discovery, plan.concurrency).await;
+            let map = map::collect(client, &discovery, concurrency).await;
             let (ready, total) = map.sections_ready();
             if ready == 0 {
                 let why = map

@@ -7,6 +7,7 @@ use kubeplug::fleet::{self, Fleet, Member};
 use kubeplug::output::{OutputFormat, Printer};
 use kubeplug::progress::Progress;
 use kubeplug::{Outcome, messages};
+use std::sync::Arc;
 
 use crate::delete::{self, Summary};
 use crate::find::{self, Report, StaleReplicaSet};
@@ -29,11 +30,17 @@ pub async fn run(fleet: &Fleet, plan: &Plan) -> anyhow::Result<Outcome> {
     // The clusters list at once: one bar each would draw over the others, so the lists show none;
     // deletions run cluster by cluster and show theirs.
     let progress = Progress::for_output(printer.format());
+    // Each context's work is a task of its own: it shares the plan instead of borrowing it.
+    let shared = Arc::new(plan.clone());
     let answers = fleet
-        .run(|member| async move {
-            let scope = plan.scope(&member.connection.namespace);
-            let report = find::find(&member.connection.client, &scope, &plan.filters, fields, Progress::off()).await?;
-            Ok((member, scope, report))
+        .run(move |member| {
+            let plan = Arc::clone(&shared);
+            async move {
+                let scope = plan.scope(&member.connection.namespace);
+                let report =
+                    find::find(&member.connection.client, &scope, &plan.filters, fields, Progress::off()).await?;
+                Ok((member, scope, report))
+            }
         })
         .await;
     let (answered, mut failed) = fleet::report_failures(answers);
