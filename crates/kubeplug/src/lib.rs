@@ -17,6 +17,7 @@ pub mod input;
 pub mod list;
 pub mod messages;
 pub mod output;
+pub mod proto;
 pub mod retry;
 pub mod run;
 pub mod transport;
