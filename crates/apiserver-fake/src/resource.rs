@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::cluster::Cluster;
 use crate::list::{self, ListQuery};
 use crate::patch;
+use crate::protobuf;
 use crate::registry::ResourceType;
 use crate::reply::Reply;
 use crate::request::RequestInfo;
@@ -119,6 +120,19 @@ fn get(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, ns: &str) -> ApiR
 }
 
 fn list(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Reply> {
+    let protobuf = protobuf::preferred(call.accept) && !table::wants_table(call.accept);
+    match list_page(cluster, call, rt, protobuf) {
+        // The real server encodes errors in the negotiated format too (an expired continue
+        // token reaches a protobuf client as a protobuf Status).
+        Err(e) if protobuf && protobuf::encodes(rt) => match protobuf::status_body(&e.body) {
+            Some(body) => Ok(Reply { content_type: crate::proto::CONTENT_TYPE.into(), ..Reply::raw(e.code, body) }),
+            None => Err(e),
+        },
+        other => other,
+    }
+}
+
+fn list_page(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, protobuf: bool) -> ApiResult<Reply> {
     let namespace = (!call.info.namespace.is_empty()).then(|| call.info.namespace.clone());
     let q = ListQuery::from_query(rt, namespace, call.query)?;
     if cluster.faults().take_expire_tokens() {
@@ -128,8 +142,11 @@ fn list(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Rep
     }
     let store = cluster.store();
     let page = list::select(&store, rt, &q)?;
+    let encoded = if protobuf { protobuf::list_body(rt, &page) } else { None };
     let mut reply = if table::wants_table(call.accept) {
         Reply::json(200, &table::table(rt, &page.items, Some(&page)))
+    } else if let Some(body) = encoded {
+        Reply { content_type: crate::proto::CONTENT_TYPE.into(), ..Reply::raw(200, body) }
     } else {
         Reply::raw(200, list::list_body(rt, &page))
     };

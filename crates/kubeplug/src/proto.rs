@@ -197,8 +197,7 @@ mod tests {
     #[test]
     fn bodies_that_are_not_plain_protobuf_are_refused() {
         assert!(unwrap(b"{\"kind\":\"ReplicaSetList\"}").is_err());
-        let mut gzipped = Unknown::default();
-        gzipped.content_encoding = Some("gzip".into());
+        let gzipped = Unknown { content_encoding: Some("gzip".into()), ..Default::default() };
         let body = [MAGIC.as_slice(), &gzipped.encode_to_vec()].concat();
         assert!(unwrap(&body).unwrap_err().to_string().contains("gzip"));
         let truncated = wrap("apps/v1", "ReplicaSetList", rs("a").encode_to_vec());
