@@ -57,6 +57,32 @@ pub fn list_body(rt: &ResourceType, page: &Page) -> Option<Bytes> {
     Some(wrap("apps/v1", &format!("{}List", rt.kind), raw))
 }
 
+/// The Content-Type of a protobuf watch.
+pub const WATCH_CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf;stream=watch";
+
+/// One frame of a protobuf watch of `rt`, as the real server frames it: a 4-byte big-endian
+/// length, then a `WatchEvent` whose object is the item in its own `k8s\0` envelope; `None` when
+/// the object cannot be encoded exactly.
+pub fn watch_frame(rt: &ResourceType, event: &str, object: &Value) -> Option<Vec<u8>> {
+    if !encodes(rt) {
+        return None;
+    }
+    let raw = match rt.kind.as_str() {
+        "ReplicaSet" => replica_set(object)?.encode_to_vec(),
+        "Deployment" => deployment(object)?.encode_to_vec(),
+        _ => return None,
+    };
+    let envelope = wrap("apps/v1", &rt.kind, raw);
+    let event = meta::WatchEvent {
+        r#type: Some(event.into()),
+        object: Some(k8s_pb::apimachinery::pkg::runtime::RawExtension { raw: Some(envelope.to_vec()) }),
+    };
+    let message = event.encode_to_vec();
+    let mut frame = u32::try_from(message.len()).ok()?.to_be_bytes().to_vec();
+    frame.extend(message);
+    Some(frame)
+}
+
 /// A `Status` error body as protobuf (what the real server sends a client that prefers it).
 pub fn status_body(status: &Value) -> Option<Bytes> {
     let s = object(status, &["kind", "apiVersion", "metadata", "status", "message", "reason", "details", "code"])?;

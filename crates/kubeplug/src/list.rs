@@ -64,6 +64,30 @@ where
     list_loop(client, resource, namespace, params, None, on_batch).await
 }
 
+/// How a list of a built-in kind is read. All but [`ReadMode::Cached`] are consistent reads:
+/// they show nothing older than the moment the list started, as kubectl's lists do. The figures
+/// behind the default are in BENCHMARKS.md ("Reading a big list").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReadMode {
+    /// Pages of `limit` items following continue tokens, kubectl's way: each page is read from
+    /// etcd and encoded apart, and only two pages are ever held.
+    Paged,
+    /// A watch-list (`sendInitialEvents=true`, `resourceVersionMatch=NotOlderThan`, no
+    /// resourceVersion): the watch cache streams every object as an event once it has caught up
+    /// with etcd, and a bookmark ends the list. Items are decoded as the events arrive. Servers
+    /// without it (before 1.27, or with the WatchList feature off) refuse it, and the list is
+    /// read [`ReadMode::Paged`] instead.
+    WatchList,
+    /// One response without `limit`, decoded as it streams in: the fastest consistent read
+    /// measured. The server builds the whole response at once, from its watch cache where
+    /// ConsistentListFromCache is on (1.31+), else from etcd.
+    #[default]
+    Stream,
+    /// `resourceVersion=0`: whatever the watch cache holds, which may lag etcd. Never a default;
+    /// only taken when the user asks for it.
+    Cached,
+}
+
 /// [`list_pages`] for built-in kinds, read as protobuf: the server encodes protobuf at a fraction
 /// of JSON's cost, and items are decoded straight into `T` by [`ProtobufItem::decode_protobuf`].
 /// Pages the server answers in JSON (custom resources, servers or proxies without protobuf) are
@@ -80,7 +104,267 @@ where
     T: ProtobufItem,
     F: FnMut(Batch<T>) -> anyhow::Result<()>,
 {
-    list_loop(client, resource, namespace, params, Some(T::decode_protobuf), on_batch).await
+    list_protobuf(client, resource, namespace, params, ReadMode::Paged, on_batch).await
+}
+
+/// Lists a built-in kind as protobuf, read the way `mode` says (see [`ReadMode`]), handing
+/// over batches of at most `params.limit` (else [`DEFAULT_PAGE_SIZE`]) items as they are decoded.
+pub async fn list_protobuf<T, F>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    mode: ReadMode,
+    mut on_batch: F,
+) -> anyhow::Result<()>
+where
+    T: ProtobufItem,
+    F: FnMut(Batch<T>) -> anyhow::Result<()>,
+{
+    let what = || describe_target(resource, namespace);
+    let batch = params.limit.unwrap_or(DEFAULT_PAGE_SIZE) as usize;
+    let mut restarted = false;
+    if mode == ReadMode::WatchList {
+        match watch_list(client, resource, namespace, params, batch, &mut on_batch).await {
+            Ok(WatchListEnd::Done) => return Ok(()),
+            Ok(WatchListEnd::Unsupported { handed_over }) => restarted = handed_over,
+            Err(e) => return Err(e.context(format!("listing {}", what()))),
+        }
+    }
+    match mode {
+        ReadMode::Stream | ReadMode::Cached => {
+            stream_list(client, resource, namespace, params, mode == ReadMode::Cached, batch, &mut on_batch)
+                .await
+                .with_context(|| format!("listing {}", what()))
+        }
+        ReadMode::Paged | ReadMode::WatchList => {
+            let mut first = true;
+            list_loop(client, resource, namespace, params, Some(T::decode_protobuf), |mut b: Batch<T>| {
+                // A watch-list that handed over items before it turned out unsupported.
+                b.restarted |= std::mem::take(&mut first) && restarted;
+                on_batch(b)
+            })
+            .await
+        }
+    }
+}
+
+/// How a watch-list ended.
+enum WatchListEnd {
+    /// At the bookmark that ends the initial events: the list is complete.
+    Done,
+    /// The server does not do watch-lists; items were handed over already if `handed_over`.
+    Unsupported { handed_over: bool },
+}
+
+/// Hands `items` over in batches of `size`, the last one on `flush`.
+struct Batcher<'a, T, F> {
+    items: Vec<T>,
+    size: usize,
+    restarted: bool,
+    handed_over: bool,
+    on_batch: &'a mut F,
+}
+
+impl<'a, T, F: FnMut(Batch<T>) -> anyhow::Result<()>> Batcher<'a, T, F> {
+    fn new(size: usize, on_batch: &'a mut F) -> Self {
+        Self {
+            items: Vec::with_capacity(size.min(4096)),
+            size: size.max(1),
+            restarted: false,
+            handed_over: false,
+            on_batch,
+        }
+    }
+
+    fn push(&mut self, item: T) -> anyhow::Result<()> {
+        self.items.push(item);
+        if self.items.len() >= self.size { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        if self.items.is_empty() && !self.restarted {
+            return Ok(());
+        }
+        let items = std::mem::replace(&mut self.items, Vec::with_capacity(self.size.min(4096)));
+        self.handed_over = true;
+        (self.on_batch)(Batch { items, restarted: std::mem::take(&mut self.restarted) })
+    }
+
+    /// Starts over: what was handed over is to be dropped.
+    fn restart(&mut self) {
+        self.items.clear();
+        self.restarted = self.handed_over;
+    }
+}
+
+/// A request for `path` with `query` asking for protobuf, its body streamed.
+fn streamed_request(mut request: http::Request<Vec<u8>>) -> http::Request<kube::client::Body> {
+    request.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static(proto::ACCEPT));
+    request.extensions_mut().insert(crate::transport::Streamed);
+    request.map(kube::client::Body::from)
+}
+
+/// The error an error answer stands for (its body is small: read whole).
+async fn error_status(response: http::Response<kube::client::Body>) -> kube::Error {
+    let code = response.status();
+    let protobuf = content_is_protobuf(response.headers());
+    match response.into_body().collect_bytes().await {
+        Ok(body) => api_error(code, protobuf, &body),
+        Err(e) => e,
+    }
+}
+
+fn content_is_protobuf(headers: &http::HeaderMap) -> bool {
+    headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(proto::is_protobuf)
+}
+
+fn api_error(code: http::StatusCode, protobuf: bool, body: &[u8]) -> kube::Error {
+    let decoded = if protobuf { proto::status(body) } else { serde_json::from_slice::<Status>(body).ok() };
+    let status = decoded.unwrap_or_else(|| {
+        Status::failure(String::from_utf8_lossy(body).trim(), "Failed to parse error data").with_code(code.as_u16())
+    });
+    kube::Error::Api(Box::new(status))
+}
+
+/// [`ReadMode::WatchList`]: items are handed over as their events arrive, until the bookmark
+/// that ends the initial events.
+async fn watch_list<T, F>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    batch: usize,
+    on_batch: &mut F,
+) -> anyhow::Result<WatchListEnd>
+where
+    T: ProtobufItem,
+    F: FnMut(Batch<T>) -> anyhow::Result<()>,
+{
+    use http_body_util::BodyExt as _;
+    let path = DynamicObject::url_path(resource, namespace);
+    let mut wp = kube::api::WatchParams::streaming_lists();
+    wp.label_selector = params.label_selector.clone();
+    wp.field_selector = params.field_selector.clone();
+    let mut batcher = Batcher::new(batch, on_batch);
+    let mut restarts = 0;
+    'attempt: loop {
+        let request = Request::new(&path).watch(&wp, "").map_err(kube::Error::BuildRequest)?;
+        let response = client.send(streamed_request(request)).await?;
+        let status = response.status();
+        if matches!(status.as_u16(), 400 | 406 | 415 | 422) {
+            // Refused as invalid (sendInitialEvents or resourceVersionMatch unknown to this
+            // server, the WatchList feature off) or not in protobuf: no watch-list here.
+            return Ok(WatchListEnd::Unsupported { handed_over: batcher.handed_over });
+        }
+        if !status.is_success() {
+            return Err(error_status(response).await.into());
+        }
+        if !content_is_protobuf(response.headers()) {
+            return Ok(WatchListEnd::Unsupported { handed_over: batcher.handed_over });
+        }
+        let mut body = response.into_body();
+        let mut frames = proto::FrameStream::default();
+        loop {
+            let chunk = match body.frame().await {
+                None => break,
+                Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
+                Some(Err(e)) if restarts < MAX_RESTARTS && crate::retry::is_dropped_connection(&e) => {
+                    // Cut mid-stream: start again, dropping what was handed over.
+                    restarts += 1;
+                    batcher.restart();
+                    continue 'attempt;
+                }
+                Some(Err(e)) => return Err(e.into()),
+            };
+            frames.push(&chunk);
+            while let Some(frame) = frames.next_frame() {
+                let event = proto::WatchEvent::decode(&frame)?;
+                match event.kind.as_str() {
+                    "ADDED" => batcher.push(T::decode_protobuf(event.object.raw.as_deref().unwrap_or_default())?)?,
+                    "BOOKMARK" if event.initial_events_end().is_some() => {
+                        batcher.flush()?;
+                        return Ok(WatchListEnd::Done);
+                    }
+                    "BOOKMARK" => {}
+                    "ERROR" => {
+                        let raw = event.object.raw.as_deref().unwrap_or_default();
+                        let status = proto::status(&proto::wrap("v1", "Status", raw.to_vec()));
+                        let status = status.unwrap_or_else(|| Status::failure("an ERROR event", "Unknown"));
+                        return Err(kube::Error::Api(Box::new(status)).into());
+                    }
+                    other => anyhow::bail!("unexpected {other} event among a watch-list's initial events"),
+                }
+            }
+        }
+        // The server closed the watch before the bookmark: a server that took the request for
+        // a plain watch. The initial events are then not known to be complete.
+        return Ok(WatchListEnd::Unsupported { handed_over: batcher.handed_over });
+    }
+}
+
+/// [`ReadMode::Stream`] and [`ReadMode::Cached`]: one response, decoded as it streams in.
+async fn stream_list<T, F>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    cached: bool,
+    batch: usize,
+    on_batch: &mut F,
+) -> anyhow::Result<()>
+where
+    T: ProtobufItem,
+    F: FnMut(Batch<T>) -> anyhow::Result<()>,
+{
+    use http_body_util::BodyExt as _;
+    let path = DynamicObject::url_path(resource, namespace);
+    let mut params = params.clone();
+    params.limit = None;
+    params.continue_token = None;
+    if cached {
+        params = params.match_any();
+    }
+    let mut batcher = Batcher::new(batch, on_batch);
+    let mut restarts = 0;
+    'attempt: loop {
+        let request = Request::new(&path).list(&params).map_err(kube::Error::BuildRequest)?;
+        let response = client.send(streamed_request(request)).await?;
+        if !response.status().is_success() {
+            return Err(error_status(response).await.into());
+        }
+        if !content_is_protobuf(response.headers()) {
+            // JSON after all (a proxy without protobuf): one page, read whole.
+            let body = response.into_body().collect_bytes().await?;
+            let page: Page<T> = serde_json::from_slice(&body).context("decoding the list")?;
+            for item in page.items {
+                batcher.push(item)?;
+            }
+            return batcher.flush();
+        }
+        let mut body = response.into_body();
+        let mut list = proto::ListStream::default();
+        loop {
+            let chunk = match body.frame().await {
+                None => break,
+                Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
+                Some(Err(e)) if restarts < MAX_RESTARTS && crate::retry::is_dropped_connection(&e) => {
+                    restarts += 1;
+                    batcher.restart();
+                    continue 'attempt;
+                }
+                Some(Err(e)) => return Err(e.into()),
+            };
+            list.push(&chunk);
+            while let Some(part) = list.next_part()? {
+                if let proto::ListPart::Item(item) = part {
+                    batcher.push(T::decode_protobuf(&item)?)?;
+                }
+            }
+        }
+        list.finish()?;
+        return batcher.flush();
+    }
 }
 
 /// Decodes one item's protobuf message.
@@ -192,6 +476,26 @@ pub async fn list_all<T: DeserializeOwned>(
     Ok(all)
 }
 
+/// Lists every item of a built-in kind into one vector, as protobuf (see [`list_protobuf`]).
+pub async fn list_all_protobuf<T: ProtobufItem>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    mode: ReadMode,
+) -> anyhow::Result<Vec<T>> {
+    let mut all = Vec::new();
+    list_protobuf(client, resource, namespace, params, mode, |batch: Batch<T>| {
+        if batch.restarted {
+            all.clear();
+        }
+        all.extend(batch.items);
+        Ok(())
+    })
+    .await?;
+    Ok(all)
+}
+
 /// `replicasets.apps in namespace "shop"` / `in all namespaces` / cluster-scoped: just the resource.
 pub fn describe_target(resource: &ApiResource, namespace: Option<&str>) -> String {
     let gr = group_resource(resource);
@@ -208,23 +512,57 @@ pub async fn get<T: DeserializeOwned>(
     namespace: Option<&str>,
     name: &str,
 ) -> anyhow::Result<Option<T>> {
+    get_as(client, resource, namespace, name, None).await
+}
+
+/// [`get`] for a built-in kind, read as protobuf (JSON if that is what the server answers).
+pub async fn get_protobuf<T: ProtobufItem>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+) -> anyhow::Result<Option<T>> {
+    get_as(client, resource, namespace, name, Some(T::decode_protobuf)).await
+}
+
+async fn get_as<T: DeserializeOwned>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+    protobuf: Option<ProtobufDecoder<T>>,
+) -> anyhow::Result<Option<T>> {
     let path = DynamicObject::url_path(resource, namespace);
+    let what = || {
+        let kind = group_resource(resource);
+        match namespace {
+            Some(ns) => format!("getting {kind} {ns}/{name}"),
+            None => format!("getting {kind} {name}"),
+        }
+    };
     // Retried, where worth it, by the client's transport (crate::retry).
     let fetched = match Request::new(&path).get(name, &GetParams::default()) {
-        Ok(request) => client.request::<T>(request).await,
+        Ok(mut request) => {
+            if protobuf.is_some() {
+                request.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static(proto::ACCEPT));
+            }
+            get_bytes(client, request).await
+        }
         Err(e) => Err(kube::Error::BuildRequest(e)),
     };
-    match fetched {
-        Ok(object) => Ok(Some(object)),
-        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
-        Err(e) => Err(anyhow::Error::new(e)).with_context(|| {
-            let kind = group_resource(resource);
-            match namespace {
-                Some(ns) => format!("getting {kind} {ns}/{name}"),
-                None => format!("getting {kind} {name}"),
-            }
-        }),
-    }
+    let page = match fetched {
+        Ok(page) => page,
+        Err(kube::Error::Api(status)) if status.code == 404 => return Ok(None),
+        Err(e) => return Err(anyhow::Error::new(e)).with_context(what),
+    };
+    let object = match (page.protobuf, protobuf) {
+        (true, Some(decode)) => {
+            let unknown = proto::unwrap(&page.body).with_context(what)?;
+            decode(unknown.raw.as_deref().unwrap_or_default())
+        }
+        _ => serde_json::from_slice(&page.body).map_err(anyhow::Error::from),
+    };
+    object.map(Some).with_context(what)
 }
 
 /// `replicasets.apps`, or `pods` for the core group: how kubectl names a resource in messages.
@@ -262,19 +600,10 @@ fn spawn_fetch(
 async fn get_bytes(client: &kube::Client, request: http::Request<Vec<u8>>) -> kube::Result<Fetched> {
     let response = client.send(request.map(kube::client::Body::from)).await?;
     let code = response.status();
-    let protobuf = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(proto::is_protobuf);
+    let protobuf = content_is_protobuf(response.headers());
     let body = response.into_body().collect_bytes().await?;
     if code.is_client_error() || code.is_server_error() {
-        let decoded = if protobuf { proto::status(&body) } else { serde_json::from_slice::<Status>(&body).ok() };
-        let status = decoded.unwrap_or_else(|| {
-            Status::failure(String::from_utf8_lossy(&body).trim(), "Failed to parse error data")
-                .with_code(code.as_u16())
-        });
-        return Err(kube::Error::Api(Box::new(status)));
+        return Err(api_error(code, protobuf, &body));
     }
     Ok(Fetched { body, protobuf })
 }
@@ -464,7 +793,6 @@ mod tests {
             "{message}"
         );
     }
-
 
     const JSON: &str = "application/json";
     const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";

@@ -12,6 +12,7 @@
 //! bytes go to a lean decoder of the caller's choice ([`ProtobufItem`]).
 
 use anyhow::{Context as _, bail};
+use bytes::{Buf as _, Bytes, BytesMut};
 use k8s_pb::apimachinery::pkg::apis::meta::v1 as meta;
 use k8s_pb::apimachinery::pkg::runtime::{TypeMeta, Unknown};
 use prost::Message as _;
@@ -106,51 +107,288 @@ pub fn status(body: &[u8]) -> Option<kube::core::Status> {
     Some(status)
 }
 
+/// One field of a protobuf message, as [`fields`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field<'a> {
+    /// The field number.
+    pub tag: u32,
+    /// The whole field as encoded: key, length prefix and value.
+    pub encoded: &'a [u8],
+    /// The value of a length-delimited field (a string, bytes or a message); empty for scalars.
+    pub value: &'a [u8],
+}
+
+/// The top-level fields of a protobuf message, in the order they are encoded, none decoded.
+pub fn fields(mut message: &[u8]) -> anyhow::Result<Vec<Field<'_>>> {
+    let mut out = Vec::new();
+    while !message.is_empty() {
+        let start = message;
+        let (tag, wire) = decode_key(&mut message).context("a malformed protobuf message")?;
+        let value: &[u8] = match wire {
+            WireType::LengthDelimited => {
+                let len = usize::try_from(decode_varint(&mut message)?)?;
+                let Some((value, rest)) = message.split_at_checked(len) else {
+                    bail!("a truncated protobuf message (field {tag} wants {len} bytes)");
+                };
+                message = rest;
+                value
+            }
+            WireType::Varint => {
+                decode_varint(&mut message)?;
+                &[]
+            }
+            WireType::ThirtyTwoBit => {
+                message = message.get(4..).context("a truncated protobuf message")?;
+                &[]
+            }
+            WireType::SixtyFourBit => {
+                message = message.get(8..).context("a truncated protobuf message")?;
+                &[]
+            }
+            other => bail!("unexpected protobuf wire type {other:?}"),
+        };
+        let encoded = &start[..start.len() - message.len()];
+        out.push(Field { tag, encoded, value });
+    }
+    Ok(out)
+}
+
 /// One list message (`raw` of a `…List` envelope), walked without decoding its items.
 pub struct ListPage<'a> {
-    fields: Vec<(u32, &'a [u8])>,
+    fields: Vec<Field<'a>>,
 }
 
 impl<'a> ListPage<'a> {
-    /// Splits the list message into its length-delimited top-level fields. Scalars are skipped:
-    /// a list message has none.
-    pub fn new(mut message: &'a [u8]) -> anyhow::Result<ListPage<'a>> {
-        let mut fields = Vec::new();
-        while !message.is_empty() {
-            let (tag, wire) = decode_key(&mut message).context("a malformed protobuf list")?;
-            match wire {
-                WireType::LengthDelimited => {
-                    let len = usize::try_from(decode_varint(&mut message)?)?;
-                    let Some((value, rest)) = message.split_at_checked(len) else {
-                        bail!("a truncated protobuf list (field {tag} wants {len} bytes)");
-                    };
-                    fields.push((tag, value));
-                    message = rest;
-                }
-                WireType::Varint => {
-                    decode_varint(&mut message)?;
-                }
-                WireType::ThirtyTwoBit => message = message.get(4..).context("a truncated protobuf list")?,
-                WireType::SixtyFourBit => message = message.get(8..).context("a truncated protobuf list")?,
-                other => bail!("unexpected protobuf wire type {other:?} in a list"),
-            }
-        }
-        Ok(ListPage { fields })
+    /// Splits the list message into its top-level fields.
+    pub fn new(message: &'a [u8]) -> anyhow::Result<ListPage<'a>> {
+        Ok(ListPage { fields: fields(message).context("a malformed protobuf list")? })
     }
 
     /// The list's `metadata.continue`, empty tokens as `None`.
     pub fn continue_token(&self) -> anyhow::Result<Option<String>> {
-        let Some((_, bytes)) = self.fields.iter().find(|(tag, _)| *tag == 1) else {
+        let Some(field) = self.fields.iter().find(|f| f.tag == 1) else {
             return Ok(None);
         };
-        let meta = meta::ListMeta::decode(*bytes).context("decoding a list's metadata")?;
+        let meta = meta::ListMeta::decode(field.value).context("decoding a list's metadata")?;
         Ok(meta.r#continue.filter(|c| !c.is_empty()))
     }
 
     /// The bytes of each item's message, in list order.
     pub fn items(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        self.fields.iter().filter(|(tag, _)| *tag == 2).map(|(_, bytes)| *bytes)
+        self.fields.iter().filter(|f| f.tag == 2).map(|f| f.value)
     }
+}
+
+/// What [`ListStream`] hands over as a list body arrives.
+#[derive(Debug, PartialEq)]
+pub enum ListPart {
+    /// The list's own metadata (`resourceVersion`, `continue`, `remainingItemCount`).
+    Meta(meta::ListMeta),
+    /// One item's message.
+    Item(Bytes),
+}
+
+/// Reads a protobuf list body (`k8s\0`, the `runtime.Unknown` envelope, the list message in its
+/// `raw`) incrementally, as its chunks arrive: each item is handed over as soon as its bytes are
+/// in, and only the bytes of the item being received are held. Go's encoder writes fields in
+/// number order, so the envelope's `raw` (2) comes before its content type (3, 4) and the list's
+/// metadata (1) before its items (2); other orders are read all the same.
+#[derive(Default)]
+pub struct ListStream {
+    buf: BytesMut,
+    state: StreamState,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+enum StreamState {
+    /// Before the magic prefix.
+    #[default]
+    Magic,
+    /// Between the envelope's fields.
+    Envelope,
+    /// Inside the envelope's `raw` (the list message), with this many of its bytes still to read.
+    List(usize),
+}
+
+impl ListStream {
+    /// Appends the next chunk of the body.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// The next part complete in what was pushed; `None` when more bytes are needed.
+    pub fn next_part(&mut self) -> anyhow::Result<Option<ListPart>> {
+        loop {
+            match self.state {
+                StreamState::Magic => {
+                    if self.buf.len() < MAGIC.len() {
+                        return Ok(None);
+                    }
+                    if &self.buf[..MAGIC.len()] != MAGIC {
+                        bail!("the body is not Kubernetes protobuf (no k8s\\0 prefix)");
+                    }
+                    self.buf.advance(MAGIC.len());
+                    self.state = StreamState::Envelope;
+                }
+                StreamState::Envelope => {
+                    let Some((tag, header, len)) = field_header(&self.buf)? else { return Ok(None) };
+                    if tag == 2 {
+                        // `raw`: step inside, the list message is read field by field.
+                        self.buf.advance(header);
+                        self.state = StreamState::List(len);
+                        continue;
+                    }
+                    let Some(field) = self.take(header, len) else { return Ok(None) };
+                    match tag {
+                        3 if !field.is_empty() => {
+                            bail!(
+                                "unsupported contentEncoding {:?} in a protobuf body",
+                                String::from_utf8_lossy(&field)
+                            )
+                        }
+                        4 if !field.is_empty() && !is_protobuf(&String::from_utf8_lossy(&field)) => {
+                            bail!("unexpected contentType {:?} inside a protobuf body", String::from_utf8_lossy(&field))
+                        }
+                        _ => {}
+                    }
+                }
+                StreamState::List(0) => self.state = StreamState::Envelope,
+                StreamState::List(left) => {
+                    let Some((tag, header, len)) = field_header(&self.buf)? else { return Ok(None) };
+                    if header + len > left {
+                        bail!("a malformed protobuf list (field {tag} runs past the list's end)");
+                    }
+                    let Some(field) = self.take(header, len) else { return Ok(None) };
+                    self.state = StreamState::List(left - header - len);
+                    match tag {
+                        1 => {
+                            return Ok(Some(ListPart::Meta(
+                                meta::ListMeta::decode(field).context("decoding a list's metadata")?,
+                            )));
+                        }
+                        2 => return Ok(Some(ListPart::Item(field))),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks that the body ended where a list may end.
+    pub fn finish(&self) -> anyhow::Result<()> {
+        match self.state {
+            StreamState::Envelope if self.buf.is_empty() => Ok(()),
+            _ => bail!("a truncated protobuf list body"),
+        }
+    }
+
+    /// Takes a whole field (its header, then `len` bytes of value) once it is all in.
+    fn take(&mut self, header: usize, len: usize) -> Option<Bytes> {
+        if self.buf.len() < header + len {
+            return None;
+        }
+        self.buf.advance(header);
+        Some(self.buf.split_to(len).freeze())
+    }
+}
+
+/// The field at the start of `buf`: its number, the length of its key and length prefix, and
+/// the length of its value; `None` when `buf` does not hold the whole header yet. Only
+/// length-delimited fields occur in envelopes and list messages.
+fn field_header(buf: &[u8]) -> anyhow::Result<Option<(u32, usize, usize)>> {
+    let Some((key, key_len)) = peek_varint(buf)? else { return Ok(None) };
+    let (tag, wire) = (key >> 3, key & 7);
+    if wire != WireType::LengthDelimited as u64 {
+        bail!("unexpected protobuf wire type {wire} for field {tag} of a list");
+    }
+    let Some((len, len_len)) = peek_varint(&buf[key_len..])? else { return Ok(None) };
+    let tag = u32::try_from(tag).context("a malformed protobuf field number")?;
+    Ok(Some((tag, key_len + len_len, usize::try_from(len)?)))
+}
+
+/// A varint at the start of `buf` and its length; `None` when it is not all there yet.
+fn peek_varint(buf: &[u8]) -> anyhow::Result<Option<(u64, usize)>> {
+    let mut value = 0u64;
+    for (i, byte) in buf.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Ok(Some((value, i + 1)));
+        }
+    }
+    if buf.len() >= 10 {
+        bail!("a malformed protobuf varint");
+    }
+    Ok(None)
+}
+
+/// Splits a protobuf watch stream into its frames: each a 4-byte big-endian length, then a
+/// `metav1.WatchEvent` message (k8s.io/apimachinery/pkg/util/framer, LengthDelimitedFramer).
+#[derive(Default)]
+pub struct FrameStream {
+    buf: BytesMut,
+}
+
+impl FrameStream {
+    /// Appends the next chunk of the stream.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// The next whole frame, if it is in.
+    pub fn next_frame(&mut self) -> Option<Bytes> {
+        let len = u32::from_be_bytes(self.buf.get(..4)?.try_into().ok()?) as usize;
+        if self.buf.len() < 4 + len {
+            return None;
+        }
+        self.buf.advance(4);
+        Some(self.buf.split_to(len).freeze())
+    }
+
+    /// Whether bytes of an unfinished frame are held.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+}
+
+/// One event of a protobuf watch: its type (`ADDED`, `BOOKMARK`, `ERROR`…) and its object's
+/// message, out of the object's own envelope.
+pub struct WatchEvent {
+    /// `ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK` or `ERROR`.
+    pub kind: String,
+    /// The object's envelope.
+    pub object: Unknown,
+}
+
+impl WatchEvent {
+    /// Decodes a frame of a protobuf watch stream.
+    pub fn decode(frame: &[u8]) -> anyhow::Result<WatchEvent> {
+        let event = meta::WatchEvent::decode(frame).context("decoding a protobuf watch event")?;
+        let raw = event.object.and_then(|o| o.raw).unwrap_or_default();
+        Ok(WatchEvent { kind: event.r#type.unwrap_or_default(), object: unwrap(&raw)? })
+    }
+
+    /// The bookmark that ends a watch-list's initial events (annotation
+    /// `k8s.io/initial-events-end: "true"`), and the resourceVersion it reports.
+    pub fn initial_events_end(&self) -> Option<String> {
+        if self.kind != "BOOKMARK" {
+            return None;
+        }
+        // Any kind's object: only its metadata (field 1) is read.
+        let object = ObjectWithMeta::decode(self.object.raw.as_deref().unwrap_or_default()).ok()?;
+        let meta = object.metadata?;
+        (meta.annotations.get(INITIAL_EVENTS_END).map(String::as_str) == Some("true"))
+            .then(|| meta.resource_version.unwrap_or_default())
+    }
+}
+
+/// The annotation of the bookmark that ends a watch-list's initial events.
+pub const INITIAL_EVENTS_END: &str = "k8s.io/initial-events-end";
+
+/// Any object's message, read for its metadata alone (every kind has `metadata` as field 1).
+#[derive(Clone, PartialEq, prost::Message)]
+struct ObjectWithMeta {
+    #[prost(message, optional, tag = "1")]
+    metadata: Option<meta::ObjectMeta>,
 }
 
 #[cfg(test)]

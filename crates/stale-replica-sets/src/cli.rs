@@ -104,6 +104,14 @@ pub struct Args {
     /// Maximum number of deletions in flight.
     #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
+    /// How ReplicaSets and Deployments are read: `watch-list` streams them from the API server's
+    /// watch cache once it has caught up with etcd (servers without watch-lists are read
+    /// `paged`); `paged` reads pages of 500 from etcd, as kubectl does; `stream` reads one
+    /// response; `cached` takes the watch cache as it is (resourceVersion=0): the cheapest read,
+    /// but it may miss the last changes. All but `cached` show nothing older than the moment the
+    /// command started. Deletions are protected by their preconditions whatever the read.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "watch-list")]
+    pub read: kubeplug::list::ReadMode,
 }
 
 /// kubectl's `--dry-run` values.

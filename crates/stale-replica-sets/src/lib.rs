@@ -11,6 +11,7 @@ pub mod find;
 pub mod owner;
 pub mod plan;
 pub mod render;
+pub mod wire;
 
 use kubeplug::{Outcome, Printer};
 
@@ -22,7 +23,7 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let connection = args.connection.connect().await?;
     let scope = plan.scope(&connection.namespace);
     let printer = Printer::new(&args.output);
-    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(&printer)).await?;
+    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(&printer), plan.read).await?;
 
     // Like a kubectl warning, before the output.
     if let Some(note) = report.foreign_note() {
