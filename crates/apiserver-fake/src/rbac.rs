@@ -470,7 +470,9 @@ fn cluster_role_rules<'a>(
 }
 
 /// Whether a label selector matches a set of labels; `None` for an invalid selector (which
-/// the aggregation controller rejects, so the role aggregates nothing from it).
+/// the aggregation controller rejects, so the role aggregates nothing from it). Not
+/// `kube::core::Selector`: the fake depends on no client crate, and the server's rule here
+/// (values only with `In`/`NotIn`) is stricter than kube-core's conversion.
 fn selector_matches(selector: &LabelSelector, labels: Option<&BTreeMap<String, String>>) -> Option<bool> {
     let empty = BTreeMap::new();
     let labels = labels.unwrap_or(&empty);

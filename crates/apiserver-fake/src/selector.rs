@@ -1,4 +1,9 @@
 //! Label selectors (the full `labels.Parse` syntax) and the field selectors the server supports.
+//!
+//! This stays apart from `kube::core::Selector`, which the plugins use: the server parses the
+//! `labelSelector` query string (kube-core builds selectors, it parses none), answers its syntax
+//! errors in its own words, and knows `gt`/`lt` (kube-core's `Expression` has neither). The
+//! fake also depends on no client crate.
 
 use serde_json::Value;
 

@@ -113,54 +113,10 @@ fn compute(cell: &Cell, obj: &Value, now: jiff::Timestamp) -> Value {
     }
 }
 
-/// Formats an age the way the API server's Table printer (apimachinery's `HumanDuration`) does.
-///
-/// kubeplug has its own copy for the plugins' AGE column. The fake keeps this one on purpose:
-/// tests compare plugin output with what kubectl prints from these Tables, and shared code would
-/// make a formatting bug agree with itself.
-pub fn human_duration(seconds: i64) -> String {
-    if seconds < -1 {
-        return "<invalid>".into();
-    }
-    if seconds < 0 {
-        return "0s".into();
-    }
-    if seconds < 120 {
-        return format!("{seconds}s");
-    }
-    let minutes = seconds / 60;
-    if minutes < 10 {
-        let s = seconds % 60;
-        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
-    }
-    if minutes < 180 {
-        return format!("{minutes}m");
-    }
-    let hours = minutes / 60;
-    if hours < 8 {
-        let m = minutes % 60;
-        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
-    }
-    if hours < 48 {
-        return format!("{hours}h");
-    }
-    if hours < 24 * 8 {
-        let h = hours % 24;
-        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
-    }
-    if hours < 24 * 365 * 2 {
-        return format!("{}d", hours / 24);
-    }
-    if hours < 24 * 365 * 8 {
-        let dy = (hours / 24) % 365;
-        return if dy == 0 { format!("{}y", hours / 24 / 365) } else { format!("{}y{dy}d", hours / 24 / 365) };
-    }
-    format!("{}y", hours / 24 / 365)
-}
-
 fn age(created: Option<&str>, now: jiff::Timestamp) -> String {
     match created.and_then(|c| c.parse::<jiff::Timestamp>().ok()) {
-        Some(t) => human_duration(now.as_second() - t.as_second()),
+        // The server's Table printer writes ages with apimachinery's HumanDuration.
+        Some(t) => kubeplug_age::human_duration(now.as_second() - t.as_second()),
         None => "<unknown>".into(),
     }
 }
@@ -220,16 +176,6 @@ fn column_description(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_read_like_kubectl() {
-        assert_eq!(human_duration(59), "59s");
-        assert_eq!(human_duration(150), "2m30s");
-        assert_eq!(human_duration(3600 * 5 + 60), "5h1m");
-        assert_eq!(human_duration(3600 * 30), "30h");
-        assert_eq!(human_duration(86400 * 3 + 3600), "3d1h");
-        assert_eq!(human_duration(86400 * 40), "40d");
-    }
 
     #[test]
     fn table_accept_header_is_recognised() {

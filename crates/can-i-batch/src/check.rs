@@ -29,6 +29,9 @@ pub struct Check {
     pub non_resource_url: String,
     /// The answer the check expects, if it states one.
     pub expect: Option<Expect>,
+    /// In fleet mode, the contexts the check is asked in (names, globs, `/regex/`, `^exclude`,
+    /// as `--contexts` takes them); empty: every context.
+    pub contexts: Vec<String>,
     /// Where the check was written, for messages.
     pub origin: Origin,
 }
@@ -115,8 +118,17 @@ impl Check {
             namespace: Scope::Default,
             non_resource_url: String::new(),
             expect: None,
+            contexts: Vec::new(),
             origin,
         }
+    }
+
+    /// Whether the check is asked in the context `name` (fleet mode).
+    pub fn asked_in(&self, name: &str) -> bool {
+        // Validated when the check was read; a pattern that fails here cannot occur.
+        let patterns: Vec<_> =
+            self.contexts.iter().filter_map(|p| kubeplug::fleet::ContextPattern::parse(p).ok()).collect();
+        kubeplug::fleet::selects(&patterns, name)
     }
 
     /// Whether this check is about a non-resource URL.
@@ -128,6 +140,9 @@ impl Check {
     fn validate(self) -> Result<Check> {
         if self.verb.is_empty() {
             bail!("a check needs a verb");
+        }
+        for pattern in &self.contexts {
+            kubeplug::fleet::ContextPattern::parse(pattern)?;
         }
         if self.is_non_resource() {
             if !self.non_resource_url.starts_with('/') {
@@ -188,6 +203,7 @@ pub fn parse_line(text: &str, origin: Origin) -> Result<Check> {
     let mut namespace = Scope::Default;
     let mut expect = None;
     let mut subresource = None;
+    let mut contexts = Vec::new();
     let mut tokens = text.split_whitespace();
     while let Some(token) = tokens.next() {
         if !token.starts_with('-') || token == "-" {
@@ -226,6 +242,7 @@ pub fn parse_line(text: &str, origin: Origin) -> Result<Check> {
             }
             "--subresource" => subresource = Some(value("a subresource")?),
             "--expect" => expect = Some(Expect::parse(&value("allowed or denied")?)?),
+            "--contexts" => contexts.extend(split_list(&[value("context patterns")?])),
             other => bail!("unknown flag '{other}' (expected {CHECK_SYNTAX})"),
         }
     }
@@ -238,6 +255,7 @@ pub fn parse_line(text: &str, origin: Origin) -> Result<Check> {
     let mut check = Check::resource(verb, "", origin);
     check.namespace = namespace;
     check.expect = expect;
+    check.contexts = contexts;
     check.subresource = subresource.unwrap_or_default();
     if target.starts_with('/') {
         check.non_resource_url = target.to_string();
@@ -267,6 +285,8 @@ struct FileEntry {
     #[serde(rename = "nonResourceURL")]
     non_resource_url: Option<String>,
     expect: Option<String>,
+    /// Fleet mode: the contexts this check is asked in (`[prod-*, ^prod-canary]`).
+    contexts: Option<Vec<String>>,
 }
 
 impl FileEntry {
@@ -285,6 +305,7 @@ impl FileEntry {
         };
         check.non_resource_url = self.non_resource_url.unwrap_or_default();
         check.expect = self.expect.as_deref().map(Expect::parse).transpose()?;
+        check.contexts = self.contexts.unwrap_or_default();
         check.validate()
     }
 }

@@ -12,14 +12,18 @@ use clap::Parser;
     long_about = LONG_ABOUT,
     after_help = AFTER_HELP,
 )]
+// Checks have no object names: no -o name.
+#[command(mut_arg("output", |a| kubeplug::output::formats(a, kubeplug::output::RESULT_FORMATS)))]
+#[command(mut_arg("all_namespaces", |a| a.help("Check in all namespaces (namespace \"\") when a check names none; -n is then ignored.")))]
+#[command(mut_arg("concurrency", |a| a.help("How many reviews to send at once.")))]
 pub struct Args {
-    /// A check: "VERB RESOURCE[/SUBRESOURCE] [NAME] [-n NS | -A] [--expect allowed|denied]" or
-    /// "VERB /URL". Repeatable.
+    /// A check: "VERB RESOURCE[/SUBRESOURCE] [NAME] [-n NS | -A] [--expect allowed|denied]
+    /// [--contexts PATTERNS]" or "VERB /URL". Repeatable.
     #[arg(long = "check", value_name = "CHECK")]
     pub checks: Vec<String>,
 
     /// Read checks from FILE ('-' for stdin): a YAML or JSON list of objects (keys verb,
-    /// resource, group, subresource, name, namespace, nonResourceURL, expect), or one check per
+    /// resource, group, subresource, name, namespace, nonResourceURL, expect, contexts), or one check per
     /// line in the --check syntax ('#' starts a comment). Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
     pub files: Vec<String>,
@@ -37,9 +41,8 @@ pub struct Args {
     #[arg(long, value_name = "NAMESPACES")]
     pub namespaces: Vec<String>,
 
-    /// Check in all namespaces (namespace "") when a check names none.
-    #[arg(short = 'A', long)]
-    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub all_namespaces: kubeplug::AllNamespacesFlag,
 
     /// Check for someone else (SubjectAccessReview): user:NAME, group:NAME or
     /// serviceaccount:NAMESPACE:NAME. Repeatable; one column block each. Default: yourself.
@@ -54,16 +57,17 @@ pub struct Args {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
-    /// How many reviews to send at once.
-    #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY as u16,
-          value_parser = clap::value_parser!(u16).range(1..))]
-    pub concurrency: u16,
+    #[command(flatten)]
+    pub concurrency: kubeplug::ConcurrencyFlag,
 
     #[command(flatten)]
     pub output: kubeplug::OutputFlags,
 
     #[command(flatten)]
     pub connection: kubeplug::ConnectionFlags,
+
+    #[command(flatten)]
+    pub fleet: kubeplug::fleet::FleetFlags,
 }
 
 const LONG_ABOUT: &str = "\
@@ -103,15 +107,27 @@ Output:
                        {allowed, denied, reason, evaluationError}
               expectationMet: true/false (only when the check states expect)
               source:  FILE:LINE, --check \"...\" or --verbs/--resources
+  -o jsonpath=TEMPLATE | custom-columns=HEADER:PATH,...
+            kubectl's JSONPath on that same List (custom columns: one row per result), e.g.
+            -o jsonpath='{range .items[*]}{.check.verb} {.check.resource}: {.status.allowed}{\"\\n\"}{end}'
   -q        nothing on stdout and no summary of unmet expectations: only the exit code
             tells (warnings and errors still go to stderr).
   Unmet expectations are listed on stderr, one line each, then \"N of M expectations not met\".
+
+Across clusters (--contexts PATTERNS, --all-contexts):
+  Every check is asked in every selected context, each with its own credentials and namespace, at
+  most --cluster-concurrency clusters at once; a check that states `contexts: [PATTERN, ...]` (or
+  `--contexts PATTERNS` in the line syntax: names, globs, /regex/, ^exclude) is asked only in the
+  contexts those select. Tables and the matrix gain a leading CONTEXT column; each -o json|yaml
+  item carries a top-level \"context\". A cluster that fails prints one
+  `error: context \"NAME\": ...` line and the others still answer. --list works on one context.
 
 Exit codes:
   0  every check is allowed, or every check with an expectation meets it
      (a check passes when its expectation is met, or without one when it is allowed)
   3  any check is denied, or any expectation is not met
-  1  an error: bad flags or input (file:line named), refused or failed requests
+  1  an error: bad flags or input (file:line named), refused or failed requests; across
+     clusters, any cluster that failed (it wins over 3: the answer is not whole)
 
 Examples:
   # Can I do these things in my current namespace?
@@ -128,6 +144,13 @@ Examples:
   - {verb: get, nonResourceURL: /healthz, expect: allowed}
   EOF
   kubectl can-i-batch -f checks.yaml --as alice -q
+
+  # Can the CI deployer deploy in every production cluster, and never read secrets in prod-eu?
+  cat > fleet-checks.yaml <<EOF
+  - {verb: create, resource: deployments, group: apps, namespace: shop, expect: allowed}
+  - {verb: get, resource: secrets, namespace: shop, expect: denied, contexts: [prod-eu]}
+  EOF
+  kubectl can-i-batch -f fleet-checks.yaml --contexts 'prod-*' --subject serviceaccount:ci:deployer
 
   # One check per line, from stdin
   printf 'get pods -n a\\nlist nodes\\nget /healthz\\n' | kubectl can-i-batch -f -

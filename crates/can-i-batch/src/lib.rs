@@ -1,10 +1,12 @@
 //! `kubectl can-i-batch`: many access checks in one run, for people and for CI.
 //!
 //! Args ([`cli::Args`]) -> [`Plan`] (inputs read and validated, before any request) ->
-//! [`run`] (discovery, resolution, reviews) -> [`report::Report`] -> [`render`].
+//! [`run`] (discovery, resolution, reviews) -> [`report::Report`] -> [`render`]; across
+//! clusters, [`fleet`] runs the same steps on every context.
 
 pub mod check;
 pub mod cli;
+pub mod fleet;
 pub mod render;
 pub mod report;
 pub mod resolve;
@@ -15,6 +17,7 @@ use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
 use kubeplug::output::write_stdout;
+use kubeplug::progress::Progress;
 use kubeplug::{Outcome, OutputFormat, Printer, messages};
 
 use crate::check::Check;
@@ -45,7 +48,7 @@ pub struct Plan {
     /// Who is asked about; yourself when no `--subject` is given.
     pub subjects: Vec<Subject>,
     /// `-A`: checks without a namespace are about all namespaces.
-    pub all_namespaces: bool,
+    pub all_namespaces: kubeplug::AllNamespacesFlag,
     /// `--namespaces a,b`: checks without a namespace are asked in each (empty: the connection's).
     pub namespaces: Vec<String>,
     /// `-q`.
@@ -54,14 +57,13 @@ pub struct Plan {
     pub concurrency: usize,
     /// `--no-headers`.
     pub headers: bool,
+    /// How to print the results (`-o` checked against this command's formats).
+    pub printer: Printer,
 }
 
 impl Plan {
     /// Validates the arguments and reads every check; `stdin` is read for `-f -`.
     pub fn new(args: &Args, stdin: impl FnOnce() -> std::io::Result<String>) -> Result<Plan> {
-        if args.output.output == Some(kubeplug::output::OutputArg::Name) {
-            bail!("-o name is not supported: checks have no object names (use -o json or -o yaml)");
-        }
         let mut subjects: Vec<Subject> = Vec::new();
         for value in &args.subjects {
             let subject = Subject::parse(value)?;
@@ -74,13 +76,15 @@ impl Plan {
                 subject::impersonation_label(args.connection.as_user.as_deref(), &args.connection.as_group);
             subjects.push(Subject::Myself { impersonating });
         }
+        let printer = Printer::new(&args.output)?;
         let common = |mode| Plan {
+            printer: printer.clone(),
             mode,
             subjects: subjects.clone(),
             all_namespaces: args.all_namespaces,
             namespaces: check::split_list(&args.namespaces),
             quiet: args.quiet,
-            concurrency: usize::from(args.concurrency),
+            concurrency: args.concurrency.get(),
             headers: !args.output.no_headers,
         };
         if args.list {
@@ -91,7 +95,7 @@ impl Plan {
             if !args.subjects.is_empty() {
                 bail!("--list works only for yourself (SelfSubjectRulesReview); use --as to impersonate");
             }
-            if args.quiet || args.all_namespaces {
+            if args.quiet || args.all_namespaces.all_namespaces {
                 bail!("--list cannot be combined with -q or -A");
             }
             if !args.namespaces.is_empty() {
@@ -114,7 +118,7 @@ impl Plan {
             };
             checks.extend(check::parse_file(file, &text)?);
         }
-        let default_scope = if args.all_namespaces { check::Scope::All } else { check::Scope::Default };
+        let default_scope = if args.all_namespaces.all_namespaces { check::Scope::All } else { check::Scope::Default };
         let from_matrix = check::matrix(&args.verbs, &args.resources, default_scope)?;
         let matrix = checks.is_empty() && !from_matrix.is_empty();
         checks.extend(from_matrix);
@@ -128,15 +132,29 @@ impl Plan {
 /// Runs `kubectl can-i-batch` with parsed arguments.
 pub async fn run(args: Args) -> Result<Outcome> {
     let plan = Plan::new(&args, || std::io::read_to_string(std::io::stdin()))?;
-    let printer = Printer::new(&args.output);
+    let printer = &plan.printer;
+    if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
+        return fleet::run(&fleet, &plan, printer).await;
+    }
+    if let Mode::Checks { checks, .. } = &plan.mode
+        && let Some(check) = checks.iter().find(|c| !c.contexts.is_empty())
+    {
+        bail!(
+            "{}: the check names contexts ({}); they are for --contexts or --all-contexts",
+            check.origin,
+            check.contexts.join(",")
+        );
+    }
     let connection = args.connection.connect().await?;
     match plan.mode {
-        Mode::List => list(&connection, &printer, plan.headers).await,
+        Mode::List => list(&connection, printer, plan.headers).await,
         Mode::Checks { ref checks, matrix } => {
             let namespaces = default_namespaces(&plan, &connection.namespace)?;
-            let report = check_all(&connection.client, &plan, checks.clone(), matrix, &namespaces).await?;
+            // `--quiet` prints nothing at all, progress included.
+            let progress = if plan.quiet { Progress::off() } else { Progress::for_output(printer.format()) };
+            let report = check_all(&connection.client, &plan, checks.clone(), matrix, &namespaces, progress).await?;
             if !plan.quiet {
-                print_report(&report, &printer, plan.headers)?;
+                print_report(&report, printer, plan.headers)?;
                 for line in render::unmet_summary(&report) {
                     messages::info(line);
                 }
@@ -148,9 +166,10 @@ pub async fn run(args: Args) -> Result<Outcome> {
 
 /// What a check without its own namespace means: "" with -A (which wins over -n, as in
 /// kubectl), else each of `--namespaces a,b`, else the one namespace of `-n` or the context.
-fn default_namespaces(plan: &Plan, namespace: &str) -> Result<Vec<String>> {
-    if plan.all_namespaces {
-        return Ok(vec![String::new()]);
+pub(crate) fn default_namespaces(plan: &Plan, namespace: &str) -> Result<Vec<String>> {
+    let scope = plan.all_namespaces.scope(namespace);
+    if scope == kubeplug::Scope::All {
+        return Ok(vec![scope.review_namespace().to_string()]);
     }
     if !plan.namespaces.is_empty() {
         return Ok(plan.namespaces.clone());
@@ -158,13 +177,15 @@ fn default_namespaces(plan: &Plan, namespace: &str) -> Result<Vec<String>> {
     Ok(vec![namespace.to_string()])
 }
 
-/// Resolves and asks every check for every subject; identical questions are sent once.
+/// Resolves and asks every check for every subject; identical questions are sent once, and
+/// their answers show on `progress`.
 pub async fn check_all(
     client: &kube::Client,
     plan: &Plan,
     checks: Vec<Check>,
     matrix: bool,
     default_namespaces: &[String],
+    progress: Progress,
 ) -> Result<Report> {
     let needs_discovery = checks.iter().any(|c| !c.is_non_resource() && c.resource != "*");
     let discovery = if needs_discovery {
@@ -185,7 +206,9 @@ pub async fn check_all(
         }
     }
     let deduped = review::dedupe(asked.iter().cloned());
-    let answers = review::ask_all(client, &plan.subjects, &deduped.distinct, plan.concurrency).await?;
+    let bar = progress.bar("checking access", deduped.distinct.len() as u64);
+    let answers = review::ask_all(client, &plan.subjects, &deduped.distinct, plan.concurrency, &bar).await?;
+    bar.finish();
     let rows = asked
         .into_iter()
         .zip(asked_for)
@@ -203,7 +226,7 @@ pub async fn check_all(
 fn print_report(report: &Report, printer: &Printer, headers: bool) -> Result<()> {
     let style = render::Style { headers, wide: printer.is_wide(), symbols: std::io::stdout().is_terminal() };
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.list(&render::items(report)),
+        OutputFormat::Objects(_) => printer.list(&render::items(report)),
         OutputFormat::Table if report.matrix => Ok(write_stdout(render::matrix(report, style).as_bytes())?),
         _ => Ok(write_stdout(render::table(report, style).as_bytes())?),
     }
@@ -220,7 +243,7 @@ async fn list(connection: &kubeplug::Connection, printer: &Printer, headers: boo
         ));
     }
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.list(&[review])?,
+        OutputFormat::Objects(_) => printer.list(&[review])?,
         _ => write_stdout(render::rules_table(&status, headers).as_bytes())?,
     }
     Ok(Outcome::Success)

@@ -126,7 +126,12 @@ pub struct Style {
 /// The table: VERB, RESOURCE, NAME, NAMESPACE, SUBJECT, ALLOWED, [EXPECT,] [wide: DENIED,
 /// SOURCE,] REASON.
 pub fn table(report: &Report, style: Style) -> String {
-    let with_expect = report.expectations() > 0;
+    table_of(report, style, report.expectations() > 0).render(style.headers)
+}
+
+/// The rows of [`table`], with the EXPECT column when `with_expect` (across clusters, when any
+/// cluster's checks state one, so that every cluster's rows have the same columns).
+pub fn table_of(report: &Report, style: Style, with_expect: bool) -> Table {
     let mut headers = vec!["VERB", "RESOURCE", "NAME", "NAMESPACE", "SUBJECT", "ALLOWED"];
     if with_expect {
         headers.push("EXPECT");
@@ -160,7 +165,7 @@ pub fn table(report: &Report, style: Style) -> String {
         cells.push(reason(&row.status));
         table.row(cells);
     }
-    table.render(style.headers)
+    table
 }
 
 fn name_cell(attributes: &Attributes) -> String {
@@ -202,6 +207,41 @@ fn reason(status: &SubjectAccessReviewStatus) -> String {
 /// The matrix: one row per resource (and namespace), one column per verb, one column block per
 /// subject (named on a line above the verbs when it is not simply yourself).
 pub fn matrix(report: &Report, style: Style) -> String {
+    let (heading, body) = matrix_rows(report, style);
+    let width = heading.first().or(body.first()).map_or(0, Vec::len);
+    let mut table = Table::new(vec![String::new(); width]);
+    for row in heading.into_iter().chain(body) {
+        table.row(row);
+    }
+    table.render(false)
+}
+
+/// The matrix across clusters: a leading CONTEXT column, one block of rows per context (every
+/// context is asked the same matrix, so the heading is the same for all).
+pub fn fleet_matrix<'a>(reports: impl IntoIterator<Item = (&'a str, &'a Report)>, style: Style) -> String {
+    let mut table: Option<Table> = None;
+    for (context, report) in reports {
+        let (heading, body) = matrix_rows(report, style);
+        let table = table.get_or_insert_with(|| {
+            let width = 1 + heading.first().or(body.first()).map_or(0, Vec::len);
+            let mut table = Table::new(vec![String::new(); width]);
+            let last = heading.len().saturating_sub(1);
+            for (i, row) in heading.into_iter().enumerate() {
+                let first = if i == last { "CONTEXT" } else { "" };
+                table.row(std::iter::once(first.to_string()).chain(row));
+            }
+            table
+        });
+        for row in body {
+            table.row(std::iter::once(context.to_string()).chain(row));
+        }
+    }
+    table.map(|t| t.render(false)).unwrap_or_default()
+}
+
+/// The heading rows (subjects, then RESOURCE NAMESPACE VERBS; none with --no-headers) and the
+/// body rows of the matrix.
+fn matrix_rows(report: &Report, style: Style) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     let mut verbs: Vec<&str> = Vec::new();
     let mut lines: Vec<(String, String)> = Vec::new();
     for row in &report.rows {
@@ -214,8 +254,8 @@ pub fn matrix(report: &Report, style: Style) -> String {
             lines.push(line);
         }
     }
-    let width = 2 + verbs.len() * report.subjects.len();
-    let mut table = Table::new(vec![String::new(); width]);
+    let mut heading = Vec::new();
+    let mut body = Vec::new();
     if style.headers {
         let named = report.subjects.len() > 1
             || !matches!(report.subjects.first(), Some(Subject::Myself { impersonating: None }));
@@ -225,13 +265,13 @@ pub fn matrix(report: &Report, style: Style) -> String {
                 cells.push(subject.to_string());
                 cells.extend(std::iter::repeat_n(String::new(), verbs.len() - 1));
             }
-            table.row(cells);
+            heading.push(cells);
         }
         let mut cells = vec!["RESOURCE".to_string(), "NAMESPACE".to_string()];
         for _ in &report.subjects {
             cells.extend(verbs.iter().map(|v| v.to_uppercase()));
         }
-        table.row(cells);
+        heading.push(cells);
     }
     for (resource, namespace) in &lines {
         let mut cells = vec![resource.clone(), namespace.clone()];
@@ -246,20 +286,23 @@ pub fn matrix(report: &Report, style: Style) -> String {
                 cells.push(found.map_or("", |row| answer(row.status.allowed, style.symbols)).to_string());
             }
         }
-        table.row(cells);
+        body.push(cells);
     }
-    table.render(false)
+    (heading, body)
 }
 
 /// The stderr summary of unmet expectations: one line each, then a count; empty when all are met.
 pub fn unmet_summary(report: &Report) -> Vec<String> {
-    let unmet = report.unmet();
-    if unmet.is_empty() {
-        return Vec::new();
+    let mut lines = unmet_lines(report);
+    if !lines.is_empty() {
+        lines.push(format!("{} of {} expectations not met", lines.len(), report.expectations()));
     }
-    let mut lines: Vec<String> = unmet.iter().map(|row| unmet_line(report, row)).collect();
-    lines.push(format!("{} of {} expectations not met", unmet.len(), report.expectations()));
     lines
+}
+
+/// One line per unmet expectation, without the count.
+pub fn unmet_lines(report: &Report) -> Vec<String> {
+    report.unmet().iter().map(|row| unmet_line(report, row)).collect()
 }
 
 fn unmet_line(report: &Report, row: &Row) -> String {

@@ -5,6 +5,7 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::check::{Check, Scope};
+use kubeplug::discovery::group_resource;
 
 /// Verbs `kubectl auth can-i` knows for resources; others get a warning and are still checked.
 const RESOURCE_VERBS: &[&str] = &[
@@ -73,8 +74,8 @@ impl Catalog for kubeplug::discovery::Discovery {
                 namespaced: info.namespaced,
                 subresources: info.subresources.clone(),
             }),
+            // kubectl's RESTMapper never finds a name ambiguous: it takes the first by priority.
             Err(ResolveError::Unknown(_)) => Lookup::Unknown,
-            Err(ResolveError::Ambiguous(_, candidates)) => Lookup::Ambiguous(candidates),
         }
     }
 }
@@ -129,11 +130,7 @@ impl Attributes {
         match self {
             Attributes::NonResource(n) => n.path.clone(),
             Attributes::Resource(r) => {
-                let mut label = r.resource.clone();
-                if !r.group.is_empty() {
-                    label.push('.');
-                    label.push_str(&r.group);
-                }
+                let mut label = group_resource(&r.resource, &r.group);
                 if !r.subresource.is_empty() {
                     label.push('/');
                     label.push_str(&r.subresource);
@@ -289,10 +286,6 @@ fn resource_for(check: &Check, catalog: &dyn Catalog, resolution: &mut Resolutio
         }
     }
     Ok((group, resource, true))
-}
-
-fn group_resource(plural: &str, group: &str) -> String {
-    if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") }
 }
 
 #[cfg(test)]

@@ -50,16 +50,22 @@ pub fn dedupe(questions: impl IntoIterator<Item = Question>) -> Deduped {
 
 /// Asks every question, at most `concurrency` at a time, over the one client (its connection
 /// pool keeps connections alive; kube retries 429 after Retry-After). Answers come back in the
-/// order of `questions`; the first failure fails the run, naming the question.
+/// order of `questions`; the first failure fails the run, naming the question. Each answer
+/// moves `bar` on.
 pub async fn ask_all(
     client: &Client,
     subjects: &[Subject],
     questions: &[Question],
     concurrency: usize,
+    bar: &kubeplug::progress::Bar,
 ) -> Result<Vec<authz::SubjectAccessReviewStatus>> {
     let answers = kubeplug::concurrency::bounded(questions, concurrency, |question| {
         let subject = &subjects[question.subject];
-        async move { ask(client, subject, &question.attributes).await }
+        async move {
+            let answer = ask(client, subject, &question.attributes).await;
+            bar.inc(1);
+            answer
+        }
     })
     .await;
     answers.into_iter().collect()

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use kubeplug::{ConnectionFlags, OutputFlags};
+use kubeplug::{ConcurrencyFlag, ConnectionFlags, OutputFlags, Printer};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -11,7 +11,7 @@ Examples:
   kubectl inspect crd
   kubectl inspect crd -o wide
 
-  # Describe one CRD by name, plural, singular, kind or short name
+  # Describe one CRD by name, plural, singular or short name
   kubectl inspect crd gateways.gateway.networking.k8s.io
   kubectl inspect crd gtw
 
@@ -19,12 +19,26 @@ Examples:
   kubectl inspect crd gtw --schema
   kubectl inspect crd gtw --schema --version v1beta1 --field spec.listeners
 
+  # The CRDs of several clusters at once, with a CONTEXT column (globs, /regex/, ^exclude)
+  kubectl inspect crd --contexts 'prod-*,^prod-canary'
+  kubectl inspect crd --all-contexts -o json | jq -r '.items[] | [.context, .metadata.name] | @tsv'
+
+  # Any field with kubectl's JSONPath or custom columns (on the CRDs -o json prints)
+  kubectl inspect crd -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.spec.versions[?(@.storage==true)].name}{\"\\n\"}{end}'
+  kubectl inspect crd -o custom-columns=NAME:.metadata.name,SCOPE:.spec.scope
+
   # Check custom resources before applying them, without a cluster
   kubectl inspect crd validate -f manifests/ --crd-file crds/
 
+Across clusters (--contexts, --all-contexts): the list only; each context is resolved as
+--context NAME would be, at most --cluster-concurrency at once; a cluster that fails prints one
+`error: context \"NAME\": ...` line and the others still answer. Each -o json|yaml item carries a
+top-level \"context\"; -o name is refused across several contexts.
+
 Exit status:
   0  success (validate: every object is valid)
-  1  error: bad flags, unreadable or malformed input (FILE:LINE), unknown CRD, server errors
+  1  error: bad flags, unreadable or malformed input (FILE:LINE), unknown CRD, server errors;
+     across clusters, any cluster that failed
   3  validate: at least one object is invalid, or has no CRD (unless --ignore-missing-crds)";
 
 const VALIDATE_AFTER_HELP: &str = "\
@@ -56,9 +70,12 @@ Exit status:
     // subcommand (clap's args_conflicts_with_subcommands would take `validate` as a CRD name).
     subcommand_precedence_over_arg = true
 )]
+#[command(mut_arg("output", |a| kubeplug::output::formats(a, kubeplug::output::OBJECT_FORMATS)))]
+#[command(mut_arg("concurrency", |a| a.help("How many requests to run at once (instance counts of -o wide, stored objects for validate).")))]
 pub struct Args {
-    /// The CRD to describe: its name, plural, singular, kind or short name (`resource.group`
-    /// narrows by group). Without it, all CRDs are listed.
+    /// The CRD to describe: its name, plural, singular, short name or `Kind.group`, resolved as
+    /// `kubectl get` resolves them (`resource.group` narrows by group). Without it, all CRDs are
+    /// listed.
     // value_name "CRD" is what shell completion keys on to offer the cluster's CRD names.
     #[arg(value_name = "CRD")]
     pub name: Option<String>,
@@ -80,15 +97,17 @@ pub struct Args {
     #[arg(long = "crd-file", value_name = "PATH", global = true)]
     pub crd_file: Vec<PathBuf>,
 
-    /// How many instance lists to run at once (-o wide against a cluster).
-    #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY)]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub concurrency: ConcurrencyFlag,
 
     #[command(flatten)]
     pub output: OutputFlags,
 
     #[command(flatten)]
     pub connection: ConnectionFlags,
+
+    #[command(flatten)]
+    pub fleet: kubeplug::fleet::FleetFlags,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -104,6 +123,8 @@ pub enum Command {
 
 /// `validate` arguments.
 #[derive(clap::Args, Debug)]
+// Validation results have no object names: no -o name.
+#[command(mut_arg("output", |a| kubeplug::output::formats(a, kubeplug::output::RESULT_FORMATS)))]
 pub struct ValidateArgs {
     /// Manifest files or directories to check (repeatable; `-` for stdin). YAML (multi-document)
     /// or JSON; `kind: List` documents are expanded.
@@ -159,14 +180,12 @@ pub enum Plan {
 }
 
 impl Args {
-    /// Checks flag combinations and resolves what to do.
-    pub fn plan(&self) -> anyhow::Result<Plan> {
+    /// Checks flag combinations and resolves what to do, given the printer of
+    /// [`Self::output_flags`].
+    pub fn plan(&self, printer: &Printer) -> anyhow::Result<Plan> {
         if let Some(Command::Validate(v)) = &self.command {
             if self.name.is_some() || self.schema || self.version.is_some() || self.field.is_some() {
                 anyhow::bail!("validate takes no CRD name, --schema, --version or --field");
-            }
-            if v.output.output == Some(kubeplug::output::OutputArg::Name) {
-                anyhow::bail!("validate does not support -o name (use json, yaml or wide)");
             }
             let stdin_twice =
                 v.files.iter().any(|p| p.as_os_str() == "-") && self.crd_file.iter().any(|p| p.as_os_str() == "-");
@@ -176,7 +195,7 @@ impl Args {
             return Ok(Plan::Validate {
                 files: v.files.clone(),
                 recursive: v.recursive,
-                show_unevaluated: v.show_unevaluated || v.output.output == Some(kubeplug::output::OutputArg::Wide),
+                show_unevaluated: v.show_unevaluated || printer.is_wide(),
                 ignore_missing_crds: v.ignore_missing_crds,
             });
         }
@@ -207,7 +226,8 @@ mod tests {
     fn plan(args: &[&str]) -> anyhow::Result<Plan> {
         let mut all = vec!["kubectl-inspect-crd"];
         all.extend_from_slice(args);
-        Args::try_parse_from(all)?.plan()
+        let args = Args::try_parse_from(all)?;
+        args.plan(&Printer::new(args.output_flags())?)
     }
 
     #[test]
@@ -233,5 +253,8 @@ mod tests {
         assert!(plan(&["gtw", "validate", "-f", "x.yaml"]).is_err());
         assert!(plan(&["--schema"]).is_err());
         assert!(plan(&["validate"]).is_err());
+        let name = plan(&["validate", "-f", "x.yaml", "-o", "name"]).unwrap_err().to_string();
+        assert!(name.starts_with("unable to match a printer suitable for the output format \"name\""), "{name}");
+        assert!(plan(&["-o", "name"]).is_ok(), "CRDs have names");
     }
 }

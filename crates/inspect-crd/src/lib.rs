@@ -5,6 +5,7 @@ pub mod cel;
 pub mod cli;
 pub mod crd;
 pub mod describe;
+pub mod fleet;
 pub mod formats;
 pub mod instances;
 pub mod list;
@@ -21,6 +22,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::ListParams;
 use kube::core::ApiResource;
 use kubeplug::output::write_stdout;
+use kubeplug::progress::Progress;
 use kubeplug::{Outcome, OutputFormat, Printer, messages};
 
 use crate::cli::{Args, Plan};
@@ -61,8 +63,11 @@ async fn load(args: &Args) -> anyhow::Result<Crds> {
 
 /// Runs the command the arguments describe.
 pub async fn run(args: Args) -> anyhow::Result<Outcome> {
-    let plan = args.plan()?;
-    let printer = Printer::new(args.output_flags());
+    let printer = Printer::new(args.output_flags())?;
+    let plan = args.plan(&printer)?;
+    if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
+        return fleet::run(&fleet, &args, &plan, &printer).await;
+    }
     match plan {
         Plan::List => list_crds(&args, &printer).await,
         Plan::Describe { name } => describe_crd(&args, &printer, &name).await,
@@ -71,7 +76,7 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
             let crd = resolve::resolve(&crds.crds, &name)?;
             let view = schema::view(crd, version.as_deref(), field.as_deref())?;
             match printer.format() {
-                OutputFormat::Json | OutputFormat::Yaml => printer.document(&view.raw)?,
+                OutputFormat::Objects(_) => printer.document(&view.raw)?,
                 OutputFormat::Name => printer.names(RESOURCE, [crd::name(crd)])?,
                 OutputFormat::Table | OutputFormat::Wide => {
                     write_stdout(render::schema_text(&view, printer.format() == OutputFormat::Wide).as_bytes())?
@@ -88,7 +93,7 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
 async fn list_crds(args: &Args, printer: &Printer) -> anyhow::Result<Outcome> {
     let crds = load(args).await?;
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.objects_from(crds.crds.iter().map(serde_json::to_value))?,
+        OutputFormat::Objects(_) => printer.objects_from(crds.crds.iter().map(serde_json::to_value))?,
         OutputFormat::Name => printer.names(RESOURCE, crds.crds.iter().map(crd::name))?,
         format => {
             if crds.crds.is_empty() {
@@ -97,7 +102,7 @@ async fn list_crds(args: &Args, printer: &Printer) -> anyhow::Result<Outcome> {
             }
             let wide = format == OutputFormat::Wide;
             let counts = match (&crds.client, wide) {
-                (Some(client), true) => Some(count_instances(client, &crds.crds, args.concurrency).await),
+                (Some(client), true) => Some(count_instances(client, &crds.crds, args.concurrency.get()).await),
                 _ => None,
             };
             let rows = list::rows(&crds.crds, counts);
@@ -109,7 +114,7 @@ async fn list_crds(args: &Args, printer: &Printer) -> anyhow::Result<Outcome> {
 
 /// Counts every CRD's instances, `concurrency` lists at a time; a CRD that cannot be counted
 /// (forbidden, say) gets a warning and `?`.
-async fn count_instances(
+pub(crate) async fn count_instances(
     client: &kube::Client,
     crds: &[CustomResourceDefinition],
     concurrency: usize,
@@ -134,7 +139,7 @@ async fn describe_crd(args: &Args, printer: &Printer, name: &str) -> anyhow::Res
     let crds = load(args).await?;
     let crd = resolve::resolve(&crds.crds, name)?;
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.document(crd)?,
+        OutputFormat::Objects(_) => printer.document(crd)?,
         OutputFormat::Name => printer.names(RESOURCE, [crd::name(crd)])?,
         OutputFormat::Table | OutputFormat::Wide => {
             let census = match &crds.client {
@@ -206,14 +211,23 @@ async fn validate_files(
     let crds = load(args).await?;
     let validator = Validator::new(&crds.crds);
     let stored = match &crds.client {
-        Some(client) => stored_objects(client, &validator, &docs, &crds.namespace, args.concurrency).await,
+        Some(client) => stored_objects(client, &validator, &docs, &crds.namespace, args.concurrency.get()).await,
         None => vec![None; docs.len()],
     };
-    let results: Vec<ObjectResult> =
-        docs.iter().zip(&stored).map(|(d, old)| validator.check_update(d, old.as_ref())).collect();
+    let bar = Progress::for_output(printer.format()).bar("validating objects", docs.len() as u64);
+    let results: Vec<ObjectResult> = docs
+        .iter()
+        .zip(&stored)
+        .map(|(d, old)| {
+            let result = validator.check_update(d, old.as_ref());
+            bar.inc(1);
+            result
+        })
+        .collect();
+    bar.finish();
 
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.list(&results)?,
+        OutputFormat::Objects(_) => printer.list(&results)?,
         _ => write_stdout(render::validation_lines(&results, show_unevaluated).as_bytes())?,
     }
 

@@ -1,11 +1,15 @@
-//! Finds the CRD a user means by its name, plural, singular, kind or short name, the way
-//! kubectl resolves resource names (`resource.group` narrows by group).
+//! Finds the CRD a user means, with kubeplug's resolver: the names kubectl takes for a resource
+//! (plural, singular, short name, `resource.group` with a group prefix, `Kind.group`), and
+//! kubectl's precedence when several CRDs answer to one name (see
+//! `kubeplug::discovery::Discovery::resolve`). What is particular to CRDs is the error: the
+//! closest CRD names are suggested.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kubeplug::discovery::{Discovery, ResourceInfo};
 
 use crate::crd;
 
-/// Why a name did not resolve to exactly one CRD.
+/// Why a name did not resolve to a CRD.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolveError {
     /// Nothing matches; `suggestions` are the closest CRD names by edit distance.
@@ -14,13 +18,6 @@ pub enum ResolveError {
         query: String,
         /// Closest CRD names, best first.
         suggestions: Vec<String>,
-    },
-    /// Several CRDs match (a short name or kind shared between groups).
-    Ambiguous {
-        /// What the user typed.
-        query: String,
-        /// Full names of the matching CRDs.
-        candidates: Vec<String>,
     },
 }
 
@@ -34,77 +31,49 @@ impl std::fmt::Display for ResolveError {
                 }
                 Ok(())
             }
-            ResolveError::Ambiguous { query, candidates } => {
-                write!(f, "\"{query}\" is ambiguous: it matches {}; use the full name", candidates.join(", "))
-            }
         }
     }
 }
 
 impl std::error::Error for ResolveError {}
 
-/// How strongly a CRD matches a name: lower is stronger. kubectl prefers plural, singular and
-/// kind over short names, so a short name never shadows another CRD's plural.
-fn match_rank(crd: &CustomResourceDefinition, resource: &str) -> Option<u8> {
-    let names = &crd.spec.names;
-    if names.plural.eq_ignore_ascii_case(resource)
-        || names.singular.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(resource))
-        || names.kind.eq_ignore_ascii_case(resource)
-    {
-        return Some(1);
+/// The resources `crds` serve, as discovery would list them: CRD groups in the server's priority
+/// order (all CRD groups share one priority, so they sort by name), each version once, the
+/// first listed taken as preferred.
+fn served(crds: &[CustomResourceDefinition]) -> Discovery {
+    let mut sorted: Vec<&CustomResourceDefinition> = crds.iter().collect();
+    sorted.sort_by(|a, b| a.spec.group.cmp(&b.spec.group));
+    let mut resources = Vec::new();
+    for c in sorted {
+        let names = &c.spec.names;
+        for (index, version) in c.spec.versions.iter().enumerate() {
+            resources.push(ResourceInfo {
+                group: c.spec.group.clone(),
+                version: version.name.clone(),
+                kind: names.kind.clone(),
+                plural: names.plural.clone(),
+                singular: names.singular.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| names.kind.to_lowercase()),
+                short_names: names.short_names.clone().unwrap_or_default(),
+                namespaced: c.spec.scope == "Namespaced",
+                verbs: Vec::new(),
+                categories: names.categories.clone().unwrap_or_default(),
+                subresources: Vec::new(),
+                preferred: index == 0,
+            });
+        }
     }
-    if names.short_names.iter().flatten().any(|s| s.eq_ignore_ascii_case(resource)) {
-        return Some(2);
-    }
-    None
+    Discovery::from_resources(resources)
 }
 
-/// Resolves `query` to one CRD among `crds`.
+/// Resolves `query` to one CRD among `crds`, as `kubectl get QUERY` would pick its resource.
 pub fn resolve<'a>(
     crds: &'a [CustomResourceDefinition],
     query: &str,
 ) -> Result<&'a CustomResourceDefinition, ResolveError> {
-    if let Some(exact) = crds.iter().find(|c| crd::name(c).eq_ignore_ascii_case(query)) {
-        return Ok(exact);
-    }
-    // `resource.group` (or a prefix of the group, as in `gtw.gateway`) narrows by group.
-    let (resource, group) = match query.split_once('.') {
-        Some((r, g)) => (r, Some(g)),
-        None => (query, None),
-    };
-    let mut best: Option<u8> = None;
-    let mut matches: Vec<&CustomResourceDefinition> = Vec::new();
-    for c in crds {
-        if let Some(g) = group {
-            let group = c.spec.group.to_ascii_lowercase();
-            let g = g.to_ascii_lowercase();
-            if group != g && !group.starts_with(&format!("{g}.")) {
-                continue;
-            }
-        }
-        let Some(rank) = match_rank(c, resource) else {
-            continue;
-        };
-        match best {
-            Some(b) if rank > b => continue,
-            Some(b) if rank < b => {
-                matches.clear();
-                best = Some(rank);
-            }
-            None => best = Some(rank),
-            _ => {}
-        }
-        matches.push(c);
-    }
-    match matches.as_slice() {
-        [one] => Ok(one),
-        [] => Err(ResolveError::Unknown { query: query.to_owned(), suggestions: suggest(crds, query) }),
-        many => {
-            let mut candidates: Vec<String> = many.iter().map(|c| crd::name(c).to_owned()).collect();
-            candidates.sort();
-            Err(ResolveError::Ambiguous { query: query.to_owned(), candidates })
-        }
-    }
+    let unknown = || ResolveError::Unknown { query: query.to_owned(), suggestions: suggest(crds, query) };
+    let discovery = served(crds);
+    let info = discovery.resolve(query).map_err(|_| unknown())?;
+    crds.iter().find(|c| c.spec.group == info.group && c.spec.names.plural == info.plural).ok_or_else(unknown)
 }
 
 /// The CRD names closest to `query` (by edit distance against every name a CRD answers to).
@@ -175,7 +144,7 @@ spec:
     #[test]
     fn every_name_of_a_crd_resolves() {
         let crds = crds();
-        for q in ["cronnotes.notes.example.com", "cronnotes", "cronnote", "CronNote", "note"] {
+        for q in ["cronnotes.notes.example.com", "cronnotes", "cronnote", "CronNote", "note", "cn.notes"] {
             assert_eq!(crd::name(resolve(&crds, q).unwrap()), "cronnotes.notes.example.com", "{q}");
         }
     }
@@ -184,18 +153,20 @@ spec:
     fn a_group_suffix_narrows_the_match() {
         let crds = crds();
         assert_eq!(crd::name(resolve(&crds, "candies.awesome").unwrap()), "candies.awesome.corp.com");
+        assert_eq!(crd::name(resolve(&crds, "candies.other").unwrap()), "candies.other.example.com");
         assert_eq!(crd::name(resolve(&crds, "candy.other.example.com").unwrap()), "candies.other.example.com");
         assert_eq!(crd::name(resolve(&crds, "cn.awesome.corp.com").unwrap()), "candies.awesome.corp.com");
+        assert_eq!(crd::name(resolve(&crds, "Candy.other.example.com").unwrap()), "candies.other.example.com");
     }
 
     #[test]
-    fn a_shared_short_name_is_ambiguous_and_lists_candidates() {
-        let err = resolve(&crds(), "cn").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "\"cn\" is ambiguous: it matches candies.awesome.corp.com, cronnotes.notes.example.com; use the full name"
-        );
-        assert!(matches!(resolve(&crds(), "Candy"), Err(ResolveError::Ambiguous { .. })));
+    fn a_shared_name_goes_to_the_first_group_as_in_kubectl() {
+        // kubectl 1.32 on a real kube-apiserver with these CRDs: `cn` and `candies` list
+        // candies.awesome.corp.com (CRD groups sort by name), `cn` with a warning.
+        let crds = crds();
+        assert_eq!(crd::name(resolve(&crds, "cn").unwrap()), "candies.awesome.corp.com");
+        assert_eq!(crd::name(resolve(&crds, "candies").unwrap()), "candies.awesome.corp.com");
+        assert_eq!(crd::name(resolve(&crds, "Candy").unwrap()), "candies.awesome.corp.com");
     }
 
     #[test]
@@ -207,5 +178,7 @@ spec:
         );
         let err = resolve(&crds(), "zzzzzzzzzz").unwrap_err();
         assert_eq!(err.to_string(), "no CustomResourceDefinition named \"zzzzzzzzzz\"");
+        // A group narrows by its start (`candies.other`), never by its end.
+        assert!(resolve(&crds(), "candies.example.com").is_err());
     }
 }

@@ -433,15 +433,23 @@ fn unknown_crd_suggests_the_closest_names() {
 }
 
 #[test]
-fn ambiguous_short_name_lists_the_candidates() {
+fn a_shared_short_name_picks_what_kubectl_picks_and_warns_like_it() {
+    // kubectl 1.32 on a real kube-apiserver with tests/data/crds/databases.yaml: `kubectl get db`
+    // lists databases.mysql.example.io, with this warning; `db.postgres` and `pgdb` list postgres's.
     inspect()
-        .args(["--crd-file", CRDS, "db"])
+        .args(["--crd-file", CRDS, "db", "-o", "name"])
         .assert()
-        .code(1)
-        .stderr(
-            "error: \"db\" is ambiguous: it matches databases.mysql.example.io, databases.postgres.example.com; use the full name\n",
-        );
-    inspect().args(["--crd-file", CRDS, "db.postgres"]).assert().code(0);
+        .code(0)
+        .stdout("customresourcedefinition.apiextensions.k8s.io/databases.mysql.example.io\n")
+        .stderr("Warning: short name \"db\" could also match lower priority resource databases.postgres.example.com\n");
+    for postgres in ["db.postgres", "pgdb"] {
+        inspect()
+            .args(["--crd-file", CRDS, postgres, "-o", "name"])
+            .assert()
+            .code(0)
+            .stdout("customresourcedefinition.apiextensions.k8s.io/databases.postgres.example.com\n")
+            .stderr("");
+    }
 }
 
 #[test]

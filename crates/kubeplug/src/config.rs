@@ -95,17 +95,21 @@ impl ConnectionFlags {
     /// Resolves the flags into a kube `Config`: kubeconfig files (or in-cluster config), then
     /// kubectl's command-line overrides. Does not contact the server.
     pub async fn resolve(&self) -> anyhow::Result<ResolvedConfig> {
-        let env = Environment { kubeconfig: std::env::var_os("KUBECONFIG"), home: dirs::home_dir() };
-        self.resolve_in(&env).await
+        self.resolve_in(&Environment::current()).await
     }
 
     /// [`Self::resolve`] with the environment given explicitly (tests cannot safely set variables).
     pub async fn resolve_in(&self, env: &Environment) -> anyhow::Result<ResolvedConfig> {
+        self.resolve_from(self.load_in(env)?).await
+    }
+
+    /// [`Self::resolve_in`] from a kubeconfig already loaded by [`Self::load_in`].
+    pub async fn resolve_from(&self, loaded: Option<LoadedKubeconfig>) -> anyhow::Result<ResolvedConfig> {
         let options =
             KubeConfigOptions { context: self.context.clone(), cluster: self.cluster.clone(), user: self.user.clone() };
         // `--server` alone is a complete target when the kubeconfig selects no context (kubectl's
         // behaviour with an empty or absent kubeconfig).
-        let loaded = self.load_kubeconfig(env)?.filter(|loaded| {
+        let loaded = loaded.filter(|loaded| {
             self.server.is_none() || self.context.is_some() || loaded.kubeconfig.current_context.is_some()
         });
         if let Some(ca) = &self.certificate_authority {
@@ -156,7 +160,12 @@ impl ConnectionFlags {
         self.resolve().await?.connect()
     }
 
-    fn load_kubeconfig(&self, env: &Environment) -> anyhow::Result<Option<LoadedKubeconfig>> {
+    /// The kubeconfig these flags load (`--kubeconfig`, else `KUBECONFIG` merged, else
+    /// `~/.kube/config`), `None` when there is none; read once, it resolves any number of
+    /// contexts with [`Self::resolve_from`] (fleet mode). Merged as kubectl merges it (see
+    /// [`merge_kubeconfigs`]), without overrides; completion reads contexts, clusters and users
+    /// from it.
+    pub fn load_in(&self, env: &Environment) -> anyhow::Result<Option<LoadedKubeconfig>> {
         if let Some(path) = &self.kubeconfig {
             // An explicit --kubeconfig must exist, as in kubectl.
             let kubeconfig = read_kubeconfig(path)?;
@@ -271,6 +280,13 @@ pub struct Environment {
     pub home: Option<PathBuf>,
 }
 
+impl Environment {
+    /// This process's `KUBECONFIG` and home directory.
+    pub fn current() -> Self {
+        Self { kubeconfig: std::env::var_os("KUBECONFIG"), home: dirs::home_dir() }
+    }
+}
+
 /// A kube `Config` resolved from the flags, before the client is built.
 #[derive(Debug, Clone)]
 pub struct ResolvedConfig {
@@ -295,9 +311,28 @@ impl ResolvedConfig {
     }
 }
 
-struct LoadedKubeconfig {
+/// The kubeconfig files, read and merged.
+#[derive(Clone)]
+pub struct LoadedKubeconfig {
     kubeconfig: Kubeconfig,
     paths: Vec<PathBuf>,
+}
+
+impl LoadedKubeconfig {
+    /// The merged kubeconfig itself, without command-line overrides.
+    pub fn into_kubeconfig(self) -> Kubeconfig {
+        self.kubeconfig
+    }
+
+    /// The names of its contexts, in file order.
+    pub fn context_names(&self) -> Vec<String> {
+        self.kubeconfig.contexts.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// The files it was read from, for messages: `a, b`.
+    pub fn files(&self) -> String {
+        self.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// Reads and merges the kubeconfig files of a KUBECONFIG list the way kubectl does: files that

@@ -4,6 +4,8 @@
 use anyhow::Context as _;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList, APIVersions};
 use kube::core::ApiResource;
+use kube::core::discovery::v2::{APIGroupDiscovery, APIGroupDiscoveryList};
+use serde::Deserialize;
 use std::fmt;
 
 use crate::concurrency::{DEFAULT_CONCURRENCY, bounded};
@@ -49,9 +51,9 @@ impl ResourceInfo {
         }
     }
 
-    /// `replicasets.apps`, or `pods` for the core group.
+    /// `replicasets.apps`, or `pods` for the core group (see [`group_resource`]).
     pub fn group_resource(&self) -> String {
-        if self.group.is_empty() { self.plural.clone() } else { format!("{}.{}", self.plural, self.group) }
+        group_resource(&self.plural, &self.group)
     }
 
     /// The `-o name` prefix: `replicaset.apps`, `pod`.
@@ -61,22 +63,23 @@ impl ResourceInfo {
     }
 }
 
+/// `replicasets.apps`, or `pods` for the core group: how kubectl names a resource in messages
+/// (apimachinery's `GroupResource.String()`), and a form [`Discovery::resolve`] takes back.
+pub fn group_resource(plural: &str, group: &str) -> String {
+    if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") }
+}
+
 /// Why a resource name did not resolve.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolveError {
     /// Nothing matches.
     Unknown(String),
-    /// Several resources in different groups match; the candidates are listed as `plural.group`.
-    Ambiguous(String, Vec<String>),
 }
 
 impl fmt::Display for ResolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Unknown(name) => write!(f, "the server doesn't have a resource type {name:?}"),
-            Self::Ambiguous(name, candidates) => {
-                write!(f, "resource type {name:?} is ambiguous: it matches {}; name one of them", candidates.join(", "))
-            }
         }
     }
 }
@@ -149,24 +152,26 @@ impl Discovery {
     }
 
     /// Adds one group of an aggregated discovery document; its first version is the preferred one.
-    fn add_aggregated(&mut self, group: &aggregated::Group) {
+    fn add_aggregated(&mut self, group: &APIGroupDiscovery) {
+        let name = group.metadata.as_ref().and_then(|m| m.name.clone()).unwrap_or_default();
         for (index, version) in group.versions.iter().enumerate() {
             for r in &version.resources {
+                let kind = r.response_kind.as_ref().and_then(|k| k.kind.clone()).unwrap_or_default();
+                let singular = match r.singular_resource.as_deref() {
+                    Some(singular) if !singular.is_empty() => singular.to_string(),
+                    _ => kind.to_lowercase(),
+                };
                 self.resources.push(ResourceInfo {
-                    group: group.metadata.name.clone(),
-                    version: version.version.clone(),
-                    kind: r.response_kind.as_ref().map(|k| k.kind.clone()).unwrap_or_default(),
-                    plural: r.resource.clone(),
-                    singular: if r.singular_resource.is_empty() {
-                        r.response_kind.as_ref().map(|k| k.kind.to_lowercase()).unwrap_or_default()
-                    } else {
-                        r.singular_resource.clone()
-                    },
+                    group: name.clone(),
+                    version: version.version.clone().unwrap_or_default(),
+                    kind,
+                    plural: r.resource.clone().unwrap_or_default(),
+                    singular,
                     short_names: r.short_names.clone(),
-                    namespaced: r.scope == "Namespaced",
+                    namespaced: r.scope.as_deref() == Some("Namespaced"),
                     verbs: r.verbs.clone(),
                     categories: r.categories.clone(),
-                    subresources: r.subresources.iter().map(|s| s.subresource.clone()).collect(),
+                    subresources: r.subresources.iter().filter_map(|s| s.subresource.clone()).collect(),
                     preferred: index == 0,
                 });
             }
@@ -213,32 +218,141 @@ impl Discovery {
         }
     }
 
+    /// Discovery made of `resources`, in priority order (the first group listed wins a name that
+    /// several share): inspect-crd resolves CRD names from files this way.
+    pub fn from_resources(resources: Vec<ResourceInfo>) -> Self {
+        Discovery { resources }
+    }
+
     /// Every resource, in discovery order.
     pub fn resources(&self) -> &[ResourceInfo] {
         &self.resources
     }
 
-    /// Resolves a resource argument like kubectl: `plural`, `singular`, `Kind`, short name,
-    /// optionally qualified as `name.group` or `name.version.group`.
+    /// Resolves a resource argument exactly as kubectl's RESTMapper does (`kubectl get ARG`):
     ///
-    /// When a name matches in the core group and elsewhere (`events`), the core group wins, as in
-    /// kubectl; when it matches in several other groups, it is ambiguous and the candidates are listed.
+    /// 1. `resource.version.group`, when the argument has two dots or more (exact group);
+    /// 2. `resource` or `resource.group`: a plural or singular name (lower-cased) wins over a short
+    ///    name, a short name over a kind; a group narrows exactly, else by prefix
+    ///    (`candies.awesome` finds `candies.awesome.corp.com`);
+    /// 3. `Kind`, `Kind.group` or `Kind.version.group`, the group exact (a bare kind is looked up
+    ///    in the core group only, as kubectl does).
+    ///
+    /// Several matches are never an error: the first in discovery's priority order wins (the core
+    /// group first, then `/apis` in the server's order, each group's preferred version first),
+    /// and a short name that other resources also have is answered with kubectl's warning.
     pub fn resolve(&self, input: &str) -> Result<&ResourceInfo, ResolveError> {
-        let lowered = input.to_lowercase();
-        // Unqualified first: `name` alone.
-        let mut candidates = self.matching(&lowered, None, None);
-        if candidates.is_empty()
-            && let Some((name, rest)) = lowered.split_once('.')
+        let (found, shadowed) = self.resolve_quietly(input)?;
+        for other in shadowed {
+            crate::messages::warn(other);
+        }
+        Ok(found)
+    }
+
+    /// [`Self::resolve`], with kubectl's warnings about shadowed short names returned, not printed.
+    pub fn resolve_quietly(&self, input: &str) -> Result<(&ResourceInfo, Vec<String>), ResolveError> {
+        let unknown = || ResolveError::Unknown(input.to_string());
+        let parts: Vec<&str> = input.splitn(3, '.').collect();
+        let mut warnings = Vec::new();
+        if let [resource, version, group] = parts[..]
+            && let Some(found) = self.resource_for(resource, Some(version), Some(group), &mut warnings)
         {
-            // `name.group` (e.g. `deployments.apps`, `candies.awesome.corp.com`), then `name.version.group`.
-            candidates = self.matching(name, None, Some(rest));
-            if candidates.is_empty()
-                && let Some((version, group)) = rest.split_once('.')
-            {
-                candidates = self.matching(name, Some(version), Some(group));
+            return Ok((found, warnings));
+        }
+        let (resource, group) = match input.split_once('.') {
+            Some((resource, group)) => (resource, Some(group)),
+            None => (input, None),
+        };
+        if let Some(found) = self.resource_for(resource, None, group, &mut warnings) {
+            return Ok((found, warnings));
+        }
+        if let [kind, version, group] = parts[..]
+            && let Some(found) = self.kind_for(kind, Some(version), group)
+        {
+            return Ok((found, Vec::new()));
+        }
+        self.kind_for(resource, None, group.unwrap_or_default()).map(|found| (found, Vec::new())).ok_or_else(unknown)
+    }
+
+    /// kubectl's shortcut expander, then its RESTMapper's `ResourceFor`.
+    fn resource_for(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        group: Option<&str>,
+        warnings: &mut Vec<String>,
+    ) -> Option<&ResourceInfo> {
+        let in_group = |r: &ResourceInfo| group.is_none_or(|g| r.group == g);
+        let by_name = |r: &ResourceInfo, name: &str| r.plural == name || r.singular == name;
+        let mut name = name.to_string();
+        let mut group = group.map(str::to_string);
+        // A short name (compared as typed, like kubectl) stands for its resource unless some
+        // resource has that plural or singular name.
+        if !self.resources.iter().any(|r| in_group(r) && by_name(r, &name)) {
+            let short = |r: &&ResourceInfo| r.short_names.contains(&name);
+            let expanded = self.by_priority(|r| in_group(r) && short(&r)).or_else(|| {
+                let g = group.as_deref()?;
+                self.by_priority(|r| r.group.starts_with(g) && short(&r))
+            });
+            if let Some(target) = expanded {
+                let mut others: Vec<String> = self
+                    .resources
+                    .iter()
+                    .filter(|r| in_group(r) && short(r) && (r.group != target.group || r.plural != target.plural))
+                    .map(ResourceInfo::group_resource)
+                    .collect();
+                others.dedup();
+                warnings.extend(
+                    others
+                        .into_iter()
+                        .map(|o| format!("short name {name:?} could also match lower priority resource {o}")),
+                );
+                name = target.plural.clone();
+                group = Some(target.group.clone());
             }
         }
-        pick(input, candidates)
+        // The RESTMapper lower-cases the resource, matches plural and singular alike, and takes a
+        // group exactly or, failing that, as a prefix.
+        let name = name.to_lowercase();
+        let version_ok = |r: &ResourceInfo| version.is_none_or(|v| r.version == v);
+        let exact = |r: &ResourceInfo| group.as_deref().is_none_or(|g| r.group == g);
+        self.by_priority(|r| version_ok(r) && exact(r) && by_name(r, &name)).or_else(|| {
+            let g = group.as_deref()?;
+            if version.is_some() {
+                return None;
+            }
+            self.by_priority(|r| r.group.starts_with(g) && by_name(r, &name))
+        })
+    }
+
+    /// kubectl's `RESTMapping` for a kind (as written or lower-cased) in exactly `group`.
+    fn kind_for(&self, kind: &str, version: Option<&str>, group: &str) -> Option<&ResourceInfo> {
+        self.by_priority(|r| {
+            r.group == group
+                && version.is_none_or(|v| r.version == v)
+                && (r.kind == kind || r.kind.to_lowercase() == kind)
+        })
+    }
+
+    /// The first resource that `wanted` accepts in discovery's priority order: groups in the order
+    /// served, each group's preferred version before its others.
+    fn by_priority(&self, wanted: impl Fn(&ResourceInfo) -> bool) -> Option<&ResourceInfo> {
+        let mut groups: Vec<&str> = Vec::new();
+        let mut best: Option<((usize, bool), &ResourceInfo)> = None;
+        for r in &self.resources {
+            let rank = match groups.iter().position(|g| *g == r.group) {
+                Some(i) => i,
+                None => {
+                    groups.push(&r.group);
+                    groups.len() - 1
+                }
+            };
+            let key = (rank, !r.preferred);
+            if wanted(r) && best.is_none_or(|(k, _)| key < k) {
+                best = Some((key, r));
+            }
+        }
+        best.map(|(_, r)| r)
     }
 
     /// Resolves `resource/subresource` (`pods/log`): the resource as [`Self::resolve`] does, and the
@@ -256,46 +370,6 @@ impl Discovery {
             }
         }
     }
-
-    fn matching(&self, name: &str, version: Option<&str>, group: Option<&str>) -> Vec<&ResourceInfo> {
-        let selected = |r: &&ResourceInfo| {
-            group.is_none_or(|g| r.group == g)
-                && match version {
-                    Some(v) => r.version == v,
-                    None => r.preferred,
-                }
-        };
-        // kubectl's order of precedence: plural, singular, short name, kind.
-        let by: [&dyn Fn(&ResourceInfo) -> bool; 4] =
-            [&|r| r.plural == name, &|r| r.singular == name, &|r| r.short_names.iter().any(|s| s == name), &|r| {
-                r.kind.to_lowercase() == name
-            }];
-        for matches in by {
-            let found: Vec<&ResourceInfo> = self.resources.iter().filter(selected).filter(|r| matches(r)).collect();
-            if !found.is_empty() {
-                return found;
-            }
-        }
-        Vec::new()
-    }
-}
-
-fn pick<'a>(input: &str, candidates: Vec<&'a ResourceInfo>) -> Result<&'a ResourceInfo, ResolveError> {
-    match candidates.as_slice() {
-        [] => Err(ResolveError::Unknown(input.to_string())),
-        [one] => Ok(one),
-        many => {
-            if let Some(core) = many.iter().find(|r| r.group.is_empty()) {
-                return Ok(core);
-            }
-            let mut names: Vec<String> = many.iter().map(|r| r.group_resource()).collect();
-            names.dedup();
-            if names.len() == 1 {
-                return Ok(many[0]);
-            }
-            Err(ResolveError::Ambiguous(input.to_string(), names))
-        }
-    }
 }
 
 /// What kubectl asks for: aggregated discovery, or plain JSON from a server without it.
@@ -305,73 +379,22 @@ fn http_get(path: &str, accept: &str) -> kube::Result<http::Request<Vec<u8>>> {
     http::Request::get(path).header(http::header::ACCEPT, accept).body(Vec::new()).map_err(kube::Error::HttpError)
 }
 
-/// The document if the server answered with aggregated discovery, `None` for the legacy format.
-fn aggregated(text: &str) -> Option<aggregated::GroupList> {
-    serde_json::from_str::<aggregated::GroupList>(text).ok().filter(|list| list.kind == "APIGroupDiscoveryList")
+/// An answer to [`AGGREGATED`]: kube-core's `apidiscovery.k8s.io/v2` list, with the `kind` that
+/// tells it from a legacy `APIVersions` or `APIGroupList` (kube-core's type has no `kind` field).
+#[derive(Deserialize)]
+struct AggregatedAnswer {
+    #[serde(default)]
+    kind: String,
+    #[serde(flatten)]
+    list: APIGroupDiscoveryList,
 }
 
-/// `apidiscovery.k8s.io/v2` (k8s-openapi has no types for it): only the fields resolution uses.
-mod aggregated {
-    use serde::Deserialize;
-
-    #[derive(Deserialize)]
-    pub struct GroupList {
-        #[serde(default)]
-        pub kind: String,
-        #[serde(default)]
-        pub items: Vec<Group>,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Group {
-        #[serde(default)]
-        pub metadata: Name,
-        #[serde(default)]
-        pub versions: Vec<Version>,
-    }
-
-    #[derive(Deserialize, Default)]
-    pub struct Name {
-        #[serde(default)]
-        pub name: String,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Version {
-        pub version: String,
-        #[serde(default)]
-        pub resources: Vec<Resource>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    pub struct Resource {
-        pub resource: String,
-        pub response_kind: Option<Kind>,
-        #[serde(default)]
-        pub scope: String,
-        #[serde(default)]
-        pub singular_resource: String,
-        #[serde(default)]
-        pub verbs: Vec<String>,
-        #[serde(default)]
-        pub short_names: Vec<String>,
-        #[serde(default)]
-        pub categories: Vec<String>,
-        #[serde(default)]
-        pub subresources: Vec<Subresource>,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Kind {
-        #[serde(default)]
-        pub kind: String,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Subresource {
-        pub subresource: String,
-    }
+/// The document if the server answered with aggregated discovery, `None` for the legacy format.
+fn aggregated(text: &str) -> Option<APIGroupDiscoveryList> {
+    serde_json::from_str::<AggregatedAnswer>(text)
+        .ok()
+        .filter(|answer| answer.kind == "APIGroupDiscoveryList")
+        .map(|answer| answer.list)
 }
 
 #[cfg(test)]
@@ -443,17 +466,74 @@ mod tests {
         assert!(!d.resolve("ns").unwrap().namespaced);
     }
 
-    #[test]
-    fn ambiguous_names_list_the_candidates() {
-        let err = recorded().resolve("candies").unwrap_err();
-        assert_eq!(
-            err,
-            ResolveError::Ambiguous(
-                "candies".into(),
-                vec!["candies.awesome.corp.com".into(), "candies.sweets.example.com".into()]
+    /// Discovery of CRD groups shaped like the probe behind `kubectl_precedence` below, in the
+    /// server's priority order (CRD groups sort by name).
+    fn crd_groups() -> Discovery {
+        let group = |gv: &str, resources: serde_json::Value| -> APIResourceList {
+            serde_json::from_value(
+                serde_json::json!({"kind": "APIResourceList", "groupVersion": gv, "resources": resources}),
             )
+            .unwrap()
+        };
+        let r = |name: &str, singular: &str, kind: &str, short: &[&str]| {
+            serde_json::json!({"name": name, "singularName": singular, "namespaced": true, "kind": kind,
+                "verbs": ["get", "list"], "shortNames": short})
+        };
+        let lists = [
+            group("alpha.example.com/v1", serde_json::json!([r("widgets", "widget", "Gadget", &["gizmo"])])),
+            group("awesome.corp.com/v1", serde_json::json!([r("candies", "candy", "Candy", &["cn"])])),
+            group("beta.example.com/v1", serde_json::json!([r("gizmos", "gizmo", "Gizmo", &["gadget"])])),
+            group("gamma.example.com/v1", serde_json::json!([r("things", "thing", "Doohickey", &[])])),
+            group("notes.example.com/v1", serde_json::json!([r("cronnotes", "cronnote", "CronNote", &["cn", "note"])])),
+            group("other.example.com/v1", serde_json::json!([r("candies", "candy", "Candy", &[])])),
+        ];
+        let core: APIResourceList = serde_json::from_str(include_str!("../tests/data/discovery-api-v1.json")).unwrap();
+        let apps: APIResourceList = serde_json::from_str(include_str!("../tests/data/discovery-apps-v1.json")).unwrap();
+        Discovery::from_lists([(&core, true), (&apps, true)].into_iter().chain(lists.iter().map(|l| (l, true))))
+    }
+
+    #[test]
+    fn kubectl_precedence() {
+        // What kubectl 1.32 resolved each name to (`kubectl get NAME -A -v=6`, the URL it listed)
+        // on a real kube-apiserver v1.32 serving the CRDs of `crd_groups`; `None` where it answered
+        // `the server doesn't have a resource type`.
+        let d = crd_groups();
+        let cases: [(&str, Option<&str>); 24] = [
+            ("candies", Some("candies.awesome.corp.com")),
+            ("candy", Some("candies.awesome.corp.com")),
+            ("Candy", Some("candies.awesome.corp.com")),
+            ("CANDIES", Some("candies.awesome.corp.com")),
+            ("cn", Some("candies.awesome.corp.com")),
+            ("note", Some("cronnotes.notes.example.com")),
+            ("CronNote", Some("cronnotes.notes.example.com")),
+            ("gizmo", Some("gizmos.beta.example.com")),
+            ("GIZMO", Some("gizmos.beta.example.com")),
+            ("gadget", Some("gizmos.beta.example.com")),
+            ("Gadget", None),
+            ("Doohickey", None),
+            ("doohickey", None),
+            ("Doohickey.gamma.example.com", Some("things.gamma.example.com")),
+            ("candies.other", Some("candies.other.example.com")),
+            ("candies.awesome", Some("candies.awesome.corp.com")),
+            ("candies.example.com", None),
+            ("cn.notes", Some("cronnotes.notes.example.com")),
+            ("candy.v1.other.example.com", Some("candies.other.example.com")),
+            ("candies.v1.awesome", None),
+            ("CN", None),
+            ("cn.AWESOME", None),
+            ("Deployment.apps", Some("deployments.apps")),
+            ("events", Some("events")),
+        ];
+        for (input, want) in cases {
+            let got = d.resolve_quietly(input).ok().map(|(r, _)| r.group_resource());
+            assert_eq!(got.as_deref(), want, "{input}");
+        }
+        let (_, warnings) = d.resolve_quietly("cn").unwrap();
+        assert_eq!(
+            warnings,
+            [r#"short name "cn" could also match lower priority resource cronnotes.notes.example.com"#]
         );
-        assert!(err.to_string().contains("candies.awesome.corp.com, candies.sweets.example.com"));
+        assert!(d.resolve_quietly("note").unwrap().1.is_empty());
     }
 
     #[test]

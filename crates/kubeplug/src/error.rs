@@ -8,25 +8,52 @@ use std::sync::OnceLock;
 
 static SERVER: OnceLock<String> = OnceLock::new();
 
-/// Remembers the API server URL, so connection errors can name it wherever they happen.
-pub fn set_server(url: &str) {
-    let _ = SERVER.set(url.to_string());
+static EXEC_COMMAND: OnceLock<Option<String>> = OnceLock::new();
+
+tokio::task_local! {
+    /// The cluster a fleet run's task talks to ([`crate::fleet`]): each context's errors name its
+    /// own server and exec plugin, where the process-wide values would name the first context's.
+    static TARGET: Target;
 }
 
-static EXEC_COMMAND: OnceLock<Option<String>> = OnceLock::new();
+/// What error messages say about the cluster of one task.
+#[derive(Default)]
+struct Target {
+    server: OnceLock<String>,
+    exec_command: OnceLock<Option<String>>,
+}
+
+/// Runs `future` with its own server and exec plugin for error messages, so that several
+/// clusters can be talked to at once in one process.
+pub async fn with_own_target<F: std::future::Future>(future: F) -> F::Output {
+    TARGET.scope(Target::default(), future).await
+}
+
+/// Remembers the API server URL, so connection errors can name it wherever they happen.
+pub fn set_server(url: &str) {
+    if TARGET.try_with(|t| t.server.set(url.to_string())).is_err() {
+        let _ = SERVER.set(url.to_string());
+    }
+}
 
 /// Remembers the exec credential plugin of the kubeconfig user, so that its failure can name it
 /// (kube's error does not).
 pub fn set_exec_command(command: Option<String>) {
-    let _ = EXEC_COMMAND.set(command);
+    if TARGET.try_with(|t| t.exec_command.set(command.clone())).is_err() {
+        let _ = EXEC_COMMAND.set(command);
+    }
 }
 
-fn exec_command() -> Option<&'static str> {
-    EXEC_COMMAND.get().and_then(|c| c.as_deref())
+fn exec_command() -> Option<String> {
+    match TARGET.try_with(|t| t.exec_command.get().cloned()) {
+        Ok(own) => own.flatten(),
+        Err(_) => EXEC_COMMAND.get().cloned().flatten(),
+    }
 }
 
-fn server() -> &'static str {
-    SERVER.get().map(String::as_str).unwrap_or("the server")
+fn server() -> String {
+    let own = TARGET.try_with(|t| t.server.get().cloned()).ok().flatten();
+    own.or_else(|| SERVER.get().cloned()).unwrap_or_else(|| "the server".to_string())
 }
 
 /// A hint attached to an error with `err.context(Hint(..))`: printed on its own line after the
@@ -197,7 +224,7 @@ fn describe_exec_failure(err: &anyhow::Error) -> Option<Described> {
         Some(kube::Error::Auth(auth)) => Some(auth),
         _ => e.downcast_ref::<kube::client::AuthError>(),
     })?;
-    let command = exec_command().unwrap_or("(the exec command of your kubeconfig user)");
+    let command = exec_command().unwrap_or_else(|| "(the exec command of your kubeconfig user)".to_string());
     use kube::client::AuthError;
     let message = match auth {
         AuthError::AuthExecStart(io) if io.kind() == io::ErrorKind::NotFound => {

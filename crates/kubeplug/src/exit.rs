@@ -18,6 +18,9 @@ pub enum Outcome {
     Success,
     /// Exit [`NEGATIVE`]: the command ran fine and its answer is "no" / "found" / "invalid".
     Negative,
+    /// Exit [`ERROR`], the errors already printed: some clusters of a fleet run failed (each
+    /// said so on its own `error: context "NAME": ...` line) while the others answered.
+    Failed,
 }
 
 impl Outcome {
@@ -31,6 +34,39 @@ impl Outcome {
         ExitCode::from(match self {
             Self::Success => SUCCESS,
             Self::Negative => NEGATIVE,
+            Self::Failed => ERROR,
         })
+    }
+
+    /// The outcome of a run across several clusters, from each cluster's own (`None`: that
+    /// cluster failed). Any failed cluster makes the run [`Outcome::Failed`] (exit 1), even when
+    /// another cluster answered "found"/"no" (3): a script reading 3 would take the answer for
+    /// complete when part of the fleet was never asked. Otherwise [`Outcome::Negative`] when any
+    /// cluster's answer is "no", else [`Outcome::Success`].
+    pub fn across_clusters(outcomes: impl IntoIterator<Item = Option<Outcome>>) -> Self {
+        let mut combined = Self::Success;
+        for outcome in outcomes {
+            match outcome {
+                None | Some(Self::Failed) => return Self::Failed,
+                Some(Self::Negative) => combined = Self::Negative,
+                Some(Self::Success) => {}
+            }
+        }
+        combined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_cluster_beats_found_and_found_beats_success() {
+        use Outcome::*;
+        assert_eq!(Outcome::across_clusters([Some(Success), Some(Success)]), Success);
+        assert_eq!(Outcome::across_clusters([Some(Success), Some(Negative)]), Negative);
+        assert_eq!(Outcome::across_clusters([Some(Negative), None, Some(Success)]), Failed);
+        assert_eq!(Outcome::across_clusters([Some(Success), None]), Failed);
+        assert_eq!(Outcome::across_clusters([]), Success);
     }
 }

@@ -12,6 +12,7 @@ use kube::core::{ApiResource, Request, Resource, Status};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::discovery::group_resource;
 use crate::proto::{self, ProtobufItem};
 
 /// Page size when the caller sets none (kubectl's `--chunk-size` default).
@@ -27,6 +28,9 @@ pub struct Batch<T> {
     /// The list restarted from the beginning (its continue token expired): drop what earlier
     /// batches gave you, they will be handed over again.
     pub restarted: bool,
+    /// How many items follow this page, as the server counts them (`remainingItemCount`; it
+    /// gives none with a label or field selector, nor on the last page, nor to a streamed list).
+    pub remaining: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +49,8 @@ struct PageMeta {
 struct ListMeta {
     #[serde(default, rename = "continue")]
     continue_token: Option<String>,
+    #[serde(default, rename = "remainingItemCount")]
+    remaining_item_count: Option<u64>,
 }
 
 /// Lists `resource` (in `namespace`, or in all namespaces / cluster-wide when `None`), calling
@@ -188,7 +194,7 @@ impl<'a, T, F: FnMut(Batch<T>) -> anyhow::Result<()>> Batcher<'a, T, F> {
         }
         let items = std::mem::replace(&mut self.items, Vec::with_capacity(self.size.min(4096)));
         self.handed_over = true;
-        (self.on_batch)(Batch { items, restarted: std::mem::take(&mut self.restarted) })
+        (self.on_batch)(Batch { items, restarted: std::mem::take(&mut self.restarted), remaining: None })
     }
 
     /// Starts over: what was handed over is to be dropped.
@@ -414,47 +420,50 @@ where
             Err(e) => return Err(anyhow::Error::new(e).context(format!("listing {}", what()))),
         };
         let decode_error = || format!("decoding a page of {}", what());
-        let items = match (page.protobuf, protobuf) {
+        let (items, remaining) = match (page.protobuf, protobuf) {
             (true, Some(decode)) => {
                 let unknown = proto::unwrap(&page.body).with_context(decode_error)?;
                 let raw = unknown.raw.as_deref().unwrap_or_default();
                 let list = proto::ListPage::new(raw).with_context(decode_error)?;
-                if let Some(token) = list.continue_token().with_context(decode_error)? {
+                let meta = list.meta().with_context(decode_error)?;
+                if let Some(token) = meta.r#continue.filter(|t| !t.is_empty()) {
                     params.continue_token = Some(token);
                     next = Some(spawn_fetch(client, &path, &params, accept));
                 }
                 drop(page);
-                list.items().map(decode).collect::<anyhow::Result<Vec<T>>>().with_context(decode_error)?
+                let items = list.items().map(decode).collect::<anyhow::Result<Vec<T>>>().with_context(decode_error)?;
+                (items, meta.remaining_item_count.and_then(|n| u64::try_from(n).ok()))
             }
             (true, None) => anyhow::bail!("{}: the server answered protobuf, which was not asked for", decode_error()),
             (false, _) => {
                 let text = std::str::from_utf8(&page.body).with_context(decode_error)?;
-                let token = continue_token(text).with_context(decode_error)?;
-                if let Some(token) = token.filter(|t| !t.is_empty()) {
+                let meta = list_meta(text).with_context(decode_error)?;
+                if let Some(token) = meta.continue_token.filter(|t| !t.is_empty()) {
                     params.continue_token = Some(token);
                     next = Some(spawn_fetch(client, &path, &params, accept));
                 }
                 let items: Page<T> = serde_json::from_str(text).with_context(decode_error)?;
-                items.items
+                (items.items, meta.remaining_item_count)
             }
         };
-        on_batch(Batch { items, restarted: std::mem::take(&mut restarted) })?;
+        on_batch(Batch { items, restarted: std::mem::take(&mut restarted), remaining })?;
     }
     Ok(())
 }
 
-/// The page's continue token, read before the items are decoded so that the next request can
-/// start at once. The API server writes a list's own metadata before its items; reading just that
-/// saves a scan of the whole page. Any other layout falls back to the full scan.
-fn continue_token(text: &str) -> serde_json::Result<Option<String>> {
+/// The page's list metadata (continue token, remaining count), read before the items are decoded
+/// so that the next request can start at once. The API server writes a list's own metadata
+/// before its items; reading just that saves a scan of the whole page. Any other layout falls
+/// back to the full scan.
+fn list_meta(text: &str) -> serde_json::Result<ListMeta> {
     const KEY: &str = "\"metadata\":";
     if let Some(pos) = text.find(KEY)
         && !text[..pos].contains("\"items\"")
     {
         let mut de = serde_json::Deserializer::from_str(&text[pos + KEY.len()..]);
-        return Ok(ListMeta::deserialize(&mut de)?.continue_token);
+        return ListMeta::deserialize(&mut de);
     }
-    Ok(serde_json::from_str::<PageMeta>(text)?.metadata.continue_token)
+    Ok(serde_json::from_str::<PageMeta>(text)?.metadata)
 }
 
 /// Lists every item of `resource` into one vector (see [`list_pages`]).
@@ -498,7 +507,7 @@ pub async fn list_all_protobuf<T: ProtobufItem>(
 
 /// `replicasets.apps in namespace "shop"` / `in all namespaces` / cluster-scoped: just the resource.
 pub fn describe_target(resource: &ApiResource, namespace: Option<&str>) -> String {
-    let gr = group_resource(resource);
+    let gr = group_resource(&resource.plural, &resource.group);
     match namespace {
         Some(ns) => format!("{gr} in namespace {ns:?}"),
         None => gr,
@@ -534,7 +543,7 @@ async fn get_as<T: DeserializeOwned>(
 ) -> anyhow::Result<Option<T>> {
     let path = DynamicObject::url_path(resource, namespace);
     let what = || {
-        let kind = group_resource(resource);
+        let kind = group_resource(&resource.plural, &resource.group);
         match namespace {
             Some(ns) => format!("getting {kind} {ns}/{name}"),
             None => format!("getting {kind} {name}"),
@@ -563,11 +572,6 @@ async fn get_as<T: DeserializeOwned>(
         _ => serde_json::from_slice(&page.body).map_err(anyhow::Error::from),
     };
     object.map(Some).with_context(what)
-}
-
-/// `replicasets.apps`, or `pods` for the core group: how kubectl names a resource in messages.
-pub fn group_resource(resource: &ApiResource) -> String {
-    if resource.group.is_empty() { resource.plural.clone() } else { format!("{}.{}", resource.plural, resource.group) }
 }
 
 /// A page as it arrived, and whether it is protobuf (else JSON).
@@ -733,13 +737,15 @@ mod tests {
 
     #[test]
     fn continue_tokens_are_read_from_the_list_metadata_whatever_the_layout() {
-        let server_order = r#"{"kind":"ReplicaSetList","apiVersion":"apps/v1","metadata":{"resourceVersion":"9","continue":"abc"},"items":[{"metadata":{"continue":"no"}}]}"#;
-        assert_eq!(continue_token(server_order).unwrap().as_deref(), Some("abc"));
+        let server_order = r#"{"kind":"ReplicaSetList","apiVersion":"apps/v1","metadata":{"resourceVersion":"9","continue":"abc","remainingItemCount":600},"items":[{"metadata":{"continue":"no"}}]}"#;
+        let meta = list_meta(server_order).unwrap();
+        assert_eq!((meta.continue_token.as_deref(), meta.remaining_item_count), (Some("abc"), Some(600)));
         let items_first = r#"{"items":[{"metadata":{"name":"x"}}],"metadata":{"continue":"def"}}"#;
-        assert_eq!(continue_token(items_first).unwrap().as_deref(), Some("def"));
+        let meta = list_meta(items_first).unwrap();
+        assert_eq!((meta.continue_token.as_deref(), meta.remaining_item_count), (Some("def"), None));
         let last_page = r#"{"kind":"List","metadata":{"resourceVersion":"9"},"items":[]}"#;
-        assert_eq!(continue_token(last_page).unwrap(), None);
-        assert!(continue_token(r#"{"metadata":{"continue":"#).is_err());
+        assert_eq!(list_meta(last_page).unwrap().continue_token, None);
+        assert!(list_meta(r#"{"metadata":{"continue":"#).is_err());
     }
 
     #[tokio::test]

@@ -1,14 +1,20 @@
 //! Output flags and the one printer every plugin renders through: kubectl-style tables,
 //! `kind: List` documents in JSON or YAML, and `kind.group/name` lines.
 
-use clap::ValueEnum;
+use clap::builder::{PossibleValue, TypedValueParser, ValueParserFactory};
 use serde::Serialize;
 use std::io::{self, Write};
+use std::path::Path;
 use unicode_width::UnicodeWidthStr;
 
-/// The `-o` values every plugin accepts (absent means the default table).
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputArg {
+use crate::columns::Columns;
+use crate::jsonpath::Template;
+
+/// A `-o` format a command can offer. Each command declares the ones it supports (kubectl's
+/// PrintFlags do the same per command); `-o` is then documented, completed and checked from
+/// that list alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
     /// The table with extra columns.
     Wide,
     /// A `kind: List` of the objects, as JSON.
@@ -17,15 +23,135 @@ pub enum OutputArg {
     Yaml,
     /// One `kind.group/name` per line, ready for `kubectl delete`.
     Name,
+    /// `jsonpath=TEMPLATE`, applied to what `-o json` prints.
+    JsonPath,
+    /// `jsonpath-file=FILE`: the template read from a file.
+    JsonPathFile,
+    /// `custom-columns=HEADER:PATH,...`: a table with one row per object.
+    CustomColumns,
+    /// `custom-columns-file=FILE`: headers on the first line, paths on the second.
+    CustomColumnsFile,
+}
+
+impl Format {
+    /// The name kubectl gives the format (`-o NAME` or `-o NAME=ARGUMENT`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Wide => "wide",
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+            Format::Name => "name",
+            Format::JsonPath => "jsonpath",
+            Format::JsonPathFile => "jsonpath-file",
+            Format::CustomColumns => "custom-columns",
+            Format::CustomColumnsFile => "custom-columns-file",
+        }
+    }
+
+    /// Whether the format takes `=ARGUMENT` (a template, a spec or a file).
+    fn takes_argument(self) -> bool {
+        matches!(self, Format::JsonPath | Format::JsonPathFile | Format::CustomColumns | Format::CustomColumnsFile)
+    }
+}
+
+/// Every format, for commands that print API objects (they have names, so `-o name` works).
+pub const OBJECT_FORMATS: &[Format] = &[
+    Format::Json,
+    Format::Yaml,
+    Format::Name,
+    Format::JsonPath,
+    Format::JsonPathFile,
+    Format::CustomColumns,
+    Format::CustomColumnsFile,
+    Format::Wide,
+];
+
+/// The formats of commands whose results are documents or result objects without names:
+/// everything but `-o name`.
+pub const RESULT_FORMATS: &[Format] = &[
+    Format::Json,
+    Format::Yaml,
+    Format::JsonPath,
+    Format::JsonPathFile,
+    Format::CustomColumns,
+    Format::CustomColumnsFile,
+    Format::Wide,
+];
+
+/// The `-o` value as the user typed it, with the formats of the command it was given to (so the
+/// check, in [`Printer::new`], needs nothing else).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputValue {
+    text: String,
+    allowed: &'static [Format],
+}
+
+impl OutputValue {
+    /// The value as typed.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Reads `-o` for a command with these formats. It accepts any text, so that an unknown
+/// format is refused by [`Printer::new`] in kubectl's words rather than clap's; its possible
+/// values are the declared formats, for shell completion.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputParser(pub &'static [Format]);
+
+impl TypedValueParser for OutputParser {
+    type Value = OutputValue;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<OutputValue, clap::Error> {
+        Ok(OutputValue { text: value.to_string_lossy().into_owned(), allowed: self.0 })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|f| PossibleValue::new(f.name()))))
+    }
+}
+
+impl ValueParserFactory for OutputValue {
+    type Parser = OutputParser;
+
+    fn value_parser() -> OutputParser {
+        OutputParser(OBJECT_FORMATS)
+    }
+}
+
+/// `-o`'s help: `Output format. One of: (json, yaml, ...)`, as kubectl words it.
+pub fn help(formats: &[Format]) -> String {
+    let names: Vec<&str> = formats.iter().map(|f| f.name()).collect();
+    let mut help = format!("Output format. One of: ({}); a table when absent.", names.join(", "));
+    if formats.iter().any(|f| f.takes_argument()) {
+        help.push_str(
+            " jsonpath=TEMPLATE and custom-columns=HEADER:PATH,... use kubectl's JSONPath \
+             [https://kubernetes.io/docs/reference/kubectl/jsonpath/], on the objects -o json prints.",
+        );
+    }
+    help
+}
+
+/// Declares the `-o` formats of a command: use as
+/// `#[command(mut_arg("output", |a| kubeplug::output::formats(a, FORMATS)))]` on the struct that
+/// flattens [`OutputFlags`]. Sets the help, the completion values and the check.
+pub fn formats(arg: clap::Arg, formats: &'static [Format]) -> clap::Arg {
+    arg.value_parser(OutputParser(formats)).help(help(formats)).hide_possible_values(true)
 }
 
 /// kubectl's output flags, flattened into every plugin's arguments.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct OutputFlags {
-    /// Output format. One of: (wide, json, yaml, name); a table when absent.
-    #[arg(short = 'o', long = "output", value_enum, value_name = "FORMAT")]
-    pub output: Option<OutputArg>,
-    /// When using the default or wide output, don't print headers.
+    /// Output format. One of: (json, yaml, name, jsonpath, jsonpath-file, custom-columns,
+    /// custom-columns-file, wide); a table when absent.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT", hide_possible_values = true)]
+    pub output: Option<OutputValue>,
+    /// When using the default or custom-column output format, don't print headers.
     #[arg(long)]
     pub no_headers: bool,
     /// If true, keep the managedFields when printing objects in JSON or YAML format.
@@ -40,12 +166,35 @@ pub enum OutputFormat {
     Table,
     /// Table with the extra columns of `-o wide`.
     Wide,
-    /// JSON `kind: List`.
-    Json,
-    /// YAML `kind: List`.
-    Yaml,
     /// `kind.group/name` lines.
     Name,
+    /// The objects themselves (what `-o json` prints), in one of their renderings.
+    Objects(Objects),
+}
+
+/// The renderings of the objects: the printer's list, objects and document paths serve them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objects {
+    /// JSON `kind: List` (or document).
+    Json,
+    /// YAML `kind: List` (or document).
+    Yaml,
+    /// A JSONPath template applied to the List (or document).
+    JsonPath,
+    /// A table with one row per object.
+    CustomColumns,
+}
+
+/// A parsed template of `-o jsonpath` or `-o custom-columns`.
+#[derive(Debug, Clone)]
+enum Rendering {
+    JsonPath { template: Template, raw: String },
+    Columns(Columns),
+}
+
+/// Reads the `=FILE` of `jsonpath-file` / `custom-columns-file`.
+fn read_template(path: &str) -> anyhow::Result<String> {
+    crate::input::read_to_string(Path::new(path))
 }
 
 /// Rows to print as a kubectl-style table: upper-case headers, space-separated columns, no borders.
@@ -67,6 +216,16 @@ impl Table {
         debug_assert_eq!(row.len(), self.headers.len(), "row width must match the headers");
         self.rows.push(row);
         self
+    }
+
+    /// The column headers, as given.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The rows, moved out (to combine tables, e.g. one per cluster in [`crate::fleet`]).
+    pub fn into_rows(self) -> Vec<Vec<String>> {
+        self.rows
     }
 
     /// Whether the table has no rows.
@@ -119,19 +278,71 @@ pub struct Printer {
     format: OutputFormat,
     headers: bool,
     managed_fields: bool,
+    rendering: Option<Rendering>,
 }
 
 impl Printer {
-    /// A printer for the given flags.
-    pub fn new(flags: &OutputFlags) -> Self {
-        let format = match flags.output {
-            None => OutputFormat::Table,
-            Some(OutputArg::Wide) => OutputFormat::Wide,
-            Some(OutputArg::Json) => OutputFormat::Json,
-            Some(OutputArg::Yaml) => OutputFormat::Yaml,
-            Some(OutputArg::Name) => OutputFormat::Name,
+    /// A printer for the given flags: checks `-o` against the command's formats and parses its
+    /// template (reading `jsonpath-file` / `custom-columns-file`), so that a bad one is refused
+    /// before any request, in kubectl's words.
+    pub fn new(flags: &OutputFlags) -> anyhow::Result<Self> {
+        let mut printer = Self {
+            format: OutputFormat::Table,
+            headers: !flags.no_headers,
+            managed_fields: flags.show_managed_fields,
+            rendering: None,
         };
-        Self { format, headers: !flags.no_headers, managed_fields: flags.show_managed_fields }
+        let Some(value) = &flags.output else { return Ok(printer) };
+        let text = value.text.as_str();
+        let (name, argument) = match text.split_once('=') {
+            Some((name, argument)) => (name, Some(argument)),
+            None => (text, None),
+        };
+        let format = value
+            .allowed
+            .iter()
+            .copied()
+            .find(|f| f.name() == name && (argument.is_none() || f.takes_argument()))
+            .ok_or_else(|| {
+                let mut allowed: Vec<&str> = value.allowed.iter().map(|f| f.name()).collect();
+                allowed.sort_unstable();
+                anyhow::anyhow!(
+                    "unable to match a printer suitable for the output format {text:?}, allowed formats are: {}",
+                    allowed.join(",")
+                )
+            })?;
+        let argument = argument.unwrap_or_default();
+        if format.takes_argument() && argument.is_empty() {
+            anyhow::bail!(if matches!(format, Format::CustomColumns) {
+                "custom-columns format specified but no custom columns given"
+            } else {
+                "template format specified but no template given"
+            });
+        }
+        let (format, rendering) = match format {
+            Format::Wide => (OutputFormat::Wide, None),
+            Format::Json => (OutputFormat::Objects(Objects::Json), None),
+            Format::Yaml => (OutputFormat::Objects(Objects::Yaml), None),
+            Format::Name => (OutputFormat::Name, None),
+            Format::JsonPath | Format::JsonPathFile => {
+                let raw = if format == Format::JsonPath { argument.to_string() } else { read_template(argument)? };
+                let template =
+                    Template::parse(&raw).map_err(|e| anyhow::anyhow!("error parsing jsonpath {raw}, {e}"))?;
+                (OutputFormat::Objects(Objects::JsonPath), Some(Rendering::JsonPath { template, raw }))
+            }
+            Format::CustomColumns => {
+                let columns = Columns::from_spec(argument).map_err(anyhow::Error::msg)?;
+                (OutputFormat::Objects(Objects::CustomColumns), Some(Rendering::Columns(columns)))
+            }
+            Format::CustomColumnsFile => {
+                let columns = Columns::from_file_text(&read_template(argument)?)
+                    .map_err(|e| anyhow::anyhow!("{argument}: {e}"))?;
+                (OutputFormat::Objects(Objects::CustomColumns), Some(Rendering::Columns(columns)))
+            }
+        };
+        printer.format = format;
+        printer.rendering = rendering;
+        Ok(printer)
     }
 
     /// The format in use.
@@ -144,6 +355,12 @@ impl Printer {
         self.format == OutputFormat::Wide
     }
 
+    /// Whether the output is made of the objects themselves (json, yaml, jsonpath,
+    /// custom-columns), which the plugin must then hand over whole.
+    pub fn prints_objects(&self) -> bool {
+        matches!(self.format, OutputFormat::Objects(_))
+    }
+
     /// Prints a table (with headers unless `--no-headers`).
     pub fn table(&self, table: &Table) -> io::Result<()> {
         let mut out = io::BufWriter::new(io::stdout().lock());
@@ -152,33 +369,43 @@ impl Printer {
     }
 
     /// Prints the objects as a `kind: List` in JSON or YAML (the shape `kubectl get -o json` gives,
-    /// so `jq '.items[]'` and `yq` work unchanged).
+    /// so `jq '.items[]'` and `yq` work unchanged), or through the JSONPath template or custom
+    /// columns, applied to that List as `kubectl get` applies them.
     pub fn list<T: Serialize>(&self, items: &[T]) -> anyhow::Result<()> {
         self.list_from(items.iter().map(Ok::<_, anyhow::Error>))
     }
 
-    /// [`Self::list`] from an iterator of items made on the fly. Items are written one at a time,
-    /// so a long list never exists whole in memory, neither as values nor as text.
+    /// [`Self::list`] from an iterator of items made on the fly. For JSON and YAML, items are
+    /// written one at a time, so a long list never exists whole in memory, neither as values nor
+    /// as text; a template needs the whole List.
     pub fn list_from<T, E>(&self, items: impl IntoIterator<Item = Result<T, E>>) -> anyhow::Result<()>
     where
         T: Serialize,
         E: Into<anyhow::Error>,
     {
+        if let Some(rendering) = &self.rendering {
+            let items = items
+                .into_iter()
+                .map(|item| Ok(serde_json::to_value(item.map_err(Into::into)?)?))
+                .collect::<anyhow::Result<Vec<serde_json::Value>>>()?;
+            return self.render(rendering, RenderInput::List(items));
+        }
         let mut out = io::BufWriter::new(io::stdout().lock());
         match self.format {
-            OutputFormat::Yaml => write_yaml_list(&mut out, items)?,
+            OutputFormat::Objects(Objects::Yaml) => write_yaml_list(&mut out, items)?,
             _ => write_json_list(&mut out, items)?,
         }
         Ok(out.flush()?)
     }
 
     /// [`Self::list_from`] for API objects as the server sent them: like kubectl, their
-    /// `metadata.managedFields` are left out unless `--show-managed-fields`.
+    /// `metadata.managedFields` are left out of JSON and YAML unless `--show-managed-fields`
+    /// (templates see them, as kubectl's do).
     pub fn objects_from<E>(&self, objects: impl IntoIterator<Item = Result<serde_json::Value, E>>) -> anyhow::Result<()>
     where
         E: Into<anyhow::Error>,
     {
-        let keep = self.managed_fields;
+        let keep = self.managed_fields || self.rendering.is_some();
         self.list_from(objects.into_iter().map(move |object| {
             object.map(|mut object| {
                 if !keep && let Some(meta) = object.get_mut("metadata").and_then(serde_json::Value::as_object_mut) {
@@ -189,15 +416,39 @@ impl Printer {
         }))
     }
 
-    /// Prints one document as JSON (4-space indent, like kubectl) or YAML, by the output format.
+    /// Prints one document as JSON (4-space indent, like kubectl) or YAML, by the output format,
+    /// or through the template (as `kubectl get KIND NAME -o jsonpath=...` applies it to one object).
     pub fn document<T: Serialize>(&self, doc: &T) -> anyhow::Result<()> {
+        if let Some(rendering) = &self.rendering {
+            return self.render(rendering, RenderInput::Document(serde_json::to_value(doc)?));
+        }
         let mut text = match self.format {
-            OutputFormat::Yaml => serde_saphyr::to_string(doc)?,
+            OutputFormat::Objects(Objects::Yaml) => serde_saphyr::to_string(doc)?,
             _ => pretty_json(doc)?,
         };
         if !text.ends_with('\n') {
             text.push('\n');
         }
+        Ok(write_stdout(text.as_bytes())?)
+    }
+
+    fn render(&self, rendering: &Rendering, input: RenderInput) -> anyhow::Result<()> {
+        let text = match rendering {
+            Rendering::JsonPath { template, raw } => {
+                let data = match input {
+                    RenderInput::List(items) => list_value(items),
+                    RenderInput::Document(doc) => doc,
+                };
+                template.render(&data).map_err(|e| anyhow::anyhow!("error executing jsonpath {raw:?}: {e}"))?
+            }
+            Rendering::Columns(columns) => {
+                let result = match &input {
+                    RenderInput::List(items) => columns.render(items, self.headers),
+                    RenderInput::Document(doc) => columns.render([doc], self.headers),
+                };
+                result.map_err(|e| anyhow::anyhow!("error executing custom-columns: {e}"))?
+            }
+        };
         Ok(write_stdout(text.as_bytes())?)
     }
 
@@ -212,6 +463,17 @@ impl Printer {
         }
         write_stdout(out.as_bytes())
     }
+}
+
+/// What a template is applied to: the items of a List, or one document.
+enum RenderInput {
+    List(Vec<serde_json::Value>),
+    Document(serde_json::Value),
+}
+
+/// The List `kubectl get` hands its printers: the same one `-o json` prints.
+fn list_value(items: Vec<serde_json::Value>) -> serde_json::Value {
+    serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
 }
 
 /// JSON with kubectl's 4-space indent.
@@ -276,14 +538,95 @@ fn write_yaml_list<T: Serialize, E: Into<anyhow::Error>>(
 /// Writes to stdout and flushes. A closed pipe (`| head -1`) comes back as `BrokenPipe`, which
 /// [`crate::run::main`] turns into a quiet, successful exit.
 pub fn write_stdout(bytes: &[u8]) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    out.write_all(bytes)?;
-    out.flush()
+    // On a terminal stdout shares the screen with the progress bars on stderr.
+    crate::progress::suspend(|| {
+        let mut out = io::stdout().lock();
+        out.write_all(bytes)?;
+        out.flush()
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::{CommandFactory, Parser};
+
+    /// A command that declares the formats of results without names.
+    #[derive(Parser, Debug)]
+    #[command(mut_arg("output", |a| formats(a, RESULT_FORMATS)))]
+    struct Results {
+        #[command(flatten)]
+        output: OutputFlags,
+    }
+
+    fn printer(args: &[&str]) -> anyhow::Result<Printer> {
+        let parsed = Results::try_parse_from(std::iter::once("kubectl-x").chain(args.iter().copied()))?;
+        Printer::new(&parsed.output)
+    }
+
+    fn refusal(args: &[&str]) -> String {
+        printer(args).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn help_lists_exactly_the_declared_formats() {
+        let command = Results::command();
+        let output = command.get_arguments().find(|a| a.get_id() == "output").unwrap();
+        let help = output.get_help().unwrap().to_string();
+        assert!(
+            help.starts_with(
+                "Output format. One of: (json, yaml, jsonpath, jsonpath-file, custom-columns, custom-columns-file, wide);"
+            ),
+            "{help}"
+        );
+        assert!(!help.contains("name"), "{help}");
+    }
+
+    // The expected messages are what kubectl prints for the same -o values (kubectl get pods -o
+    // jsn, -o jsonpath, -o jsonpath='{.a'), with this command's formats in the list.
+    #[test]
+    fn formats_a_command_does_not_declare_are_refused_in_kubectls_words() {
+        let allowed = "allowed formats are: custom-columns,custom-columns-file,json,jsonpath,jsonpath-file,wide,yaml";
+        assert_eq!(
+            refusal(&["-o", "name"]),
+            format!("unable to match a printer suitable for the output format \"name\", {allowed}")
+        );
+        assert_eq!(
+            refusal(&["-o", "jsn"]),
+            format!("unable to match a printer suitable for the output format \"jsn\", {allowed}")
+        );
+        assert_eq!(
+            refusal(&["-o", "json=x"]),
+            format!("unable to match a printer suitable for the output format \"json=x\", {allowed}")
+        );
+        assert_eq!(refusal(&["-o", "jsonpath"]), "template format specified but no template given");
+        assert_eq!(refusal(&["-o=jsonpath="]), "template format specified but no template given");
+        assert_eq!(refusal(&["-o", "custom-columns="]), "custom-columns format specified but no custom columns given");
+        assert_eq!(refusal(&["-o", "jsonpath={.a"]), "error parsing jsonpath {.a, unclosed action");
+        assert_eq!(
+            refusal(&["-o", "custom-columns=NAME"]),
+            "unexpected custom-columns spec: NAME, expected <header>:<json-path-expr>"
+        );
+        let missing = refusal(&["-o", "jsonpath-file=/nonexistent/t.txt"]);
+        assert!(missing.starts_with("/nonexistent/t.txt: "), "{missing}");
+    }
+
+    #[test]
+    fn each_format_resolves_to_its_printer() {
+        assert_eq!(printer(&[]).unwrap().format(), OutputFormat::Table);
+        assert_eq!(printer(&["-o", "wide"]).unwrap().format(), OutputFormat::Wide);
+        assert_eq!(printer(&["-o", "yaml"]).unwrap().format(), OutputFormat::Objects(Objects::Yaml));
+        assert_eq!(printer(&["-o", "jsonpath={.items}"]).unwrap().format(), OutputFormat::Objects(Objects::JsonPath));
+        assert_eq!(
+            printer(&["-ocustom-columns=N:.a"]).unwrap().format(),
+            OutputFormat::Objects(Objects::CustomColumns)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cols.txt");
+        std::fs::write(&file, "NAME\n.metadata.name\n").unwrap();
+        let arg = format!("custom-columns-file={}", file.display());
+        assert_eq!(printer(&["-o", &arg]).unwrap().format(), OutputFormat::Objects(Objects::CustomColumns));
+    }
 
     fn sample() -> Table {
         let mut t = Table::new(["namespace", "name", "age"]);

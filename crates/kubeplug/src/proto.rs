@@ -166,11 +166,15 @@ impl<'a> ListPage<'a> {
 
     /// The list's `metadata.continue`, empty tokens as `None`.
     pub fn continue_token(&self) -> anyhow::Result<Option<String>> {
+        Ok(self.meta()?.r#continue.filter(|c| !c.is_empty()))
+    }
+
+    /// The list's own metadata (`continue`, `remainingItemCount`, `resourceVersion`).
+    pub fn meta(&self) -> anyhow::Result<meta::ListMeta> {
         let Some(field) = self.fields.iter().find(|f| f.tag == 1) else {
-            return Ok(None);
+            return Ok(meta::ListMeta::default());
         };
-        let meta = meta::ListMeta::decode(field.value).context("decoding a list's metadata")?;
-        Ok(meta.r#continue.filter(|c| !c.is_empty()))
+        meta::ListMeta::decode(field.value).context("decoding a list's metadata")
     }
 
     /// The bytes of each item's message, in list order.

@@ -191,14 +191,6 @@ mod tests {
     }
 
     #[test]
-    fn invalid_output_lists_the_valid_values_on_one_line() {
-        let (message, _) = usage(&["-o", "jsn"]);
-        assert!(message.starts_with("invalid value 'jsn' for '--output <FORMAT>'"), "{message}");
-        assert!(message.contains("valid values: wide, json, yaml, name"), "{message}");
-        assert!(!message.contains('\n'));
-    }
-
-    #[test]
     fn unknown_flags_and_missing_values_read_like_kubectl() {
         // The expected strings are what `kubectl get pods --bogus` / `-x` / `-n` / `--namespace` print.
         assert_eq!(

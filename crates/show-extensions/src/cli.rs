@@ -1,7 +1,9 @@
 //! Command-line arguments, as the user typed them.
 
 use clap::Parser;
-use kubeplug::{ConnectionFlags, OutputFlags};
+use kubeplug::fleet::FleetFlags;
+use kubeplug::output::Format;
+use kubeplug::{ConcurrencyFlag, ConnectionFlags, OutputFlags};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -16,8 +18,15 @@ Examples:
   kubectl show extensions --for 'update po'
   kubectl show extensions --for 'connect pods/exec -n kube-system'
 
+  # Across clusters: which contexts have a fail-closed webhook down, an unavailable APIService...
+  kubectl show extensions --contexts 'prod-*'
+  kubectl show extensions --all-contexts -o json | jq '.items[] | {context, risky: [.admission.webhooks[]? | select(.risk) | .name]}'
+
   # The whole map as one document, for scripts
   kubectl show extensions -o json | jq '.admission.webhooks[] | select(.risk)'
+
+  # One field of it with kubectl's JSONPath
+  kubectl show extensions -o jsonpath='{.admission.webhooks[?(@.risk==true)].name}'
 
 Sections, in order: API EXTENSIONS (CustomResourceDefinitions by group, aggregated
 APIServices with their Available condition), ADMISSION (each webhook of the Validating and
@@ -39,9 +48,22 @@ is either its rows or {forbidden: <message>} (or {error: <message>}).
 RESOURCE is any name kubectl accepts (deploy, deployments.apps, pods/exec). Without -n a
 namespaced resource is taken in the current namespace.
 
+Across clusters (--contexts PATTERNS: names, globs, /regex/, ^exclude; or --all-contexts): every
+context's map is read (at most --cluster-concurrency at once, each context with its own
+credentials), and one table sums up the risks: RISK (fail-closed webhook down, APIService
+unavailable, scheduler not scheduling, stuck finalizers), NAME, WHY, and the CONTEXTS that have
+it. -o json|yaml prints a List of the ExtensionMaps, each with a top-level \"context\". A cluster
+that fails prints one `error: context \"NAME\": ...` line and the others still answer. --for works
+on one context.
+
 Exit codes:
   0  success (also when some sections were forbidden)
-  1  error (bad flags or --for, unreachable server, every section failed)";
+  1  error (bad flags or --for, unreachable server, every section failed); across clusters, any
+     cluster that failed";
+
+/// The `-o` formats: the map is one document, so no `-o name`, and no custom columns (they are
+/// rows of objects); a JSONPath template reads the document `-o json` prints.
+pub const FORMATS: &[Format] = &[Format::Json, Format::Yaml, Format::JsonPath, Format::JsonPathFile, Format::Wide];
 
 /// `kubectl show extensions [flags]`
 #[derive(Parser, Debug)]
@@ -54,16 +76,19 @@ Exit codes:
              kubectl plugins",
     after_help = AFTER_HELP
 )]
+#[command(mut_arg("output", |a| kubeplug::output::formats(a, FORMATS)))]
+#[command(mut_arg("concurrency", |a| a.help("Maximum number of requests in flight (backend checks, custom resource lists).")))]
 pub struct Args {
     #[command(flatten)]
     pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub fleet: FleetFlags,
     #[command(flatten)]
     pub output: OutputFlags,
     /// Show which admission webhooks and policies would intercept this request
     /// ('VERB RESOURCE [-n NAMESPACE]').
     #[arg(long = "for", value_name = "REQUEST")]
     pub for_request: Option<String>,
-    /// Maximum number of requests in flight (backend checks, custom resource lists).
-    #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY)]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub concurrency: ConcurrencyFlag,
 }

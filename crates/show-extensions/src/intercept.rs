@@ -6,7 +6,7 @@
 //! matchConditions make the answer depend on the object, which this cannot know.
 
 use anyhow::Context as _;
-use kubeplug::discovery::Discovery;
+use kubeplug::discovery::{Discovery, group_resource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -104,7 +104,7 @@ impl RequestInfo {
         let (resource, version) = if self.group.is_empty() {
             (self.resource.clone(), self.version.clone())
         } else {
-            (format!("{}.{}", self.resource, self.group), format!("{}/{}", self.group, self.version))
+            (group_resource(&self.resource, &self.group), format!("{}/{}", self.group, self.version))
         };
         let sub = if self.subresource.is_empty() { String::new() } else { format!("/{}", self.subresource) };
         let ns = self.namespace.as_deref().map(|n| format!(" in namespace {n}")).unwrap_or_default();

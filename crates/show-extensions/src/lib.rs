@@ -3,12 +3,14 @@
 //! runtime classes, device plugins, the CNI, local kubectl plugins — and stuck finalizers.
 //!
 //! Args ([`cli`]) → [`plan::Plan`] → discovery → [`map::collect`] (every section concurrently;
-//! one that cannot be read says why) or [`intercept::answer`] (`--for`) → [`render`].
+//! one that cannot be read says why) or [`intercept::answer`] (`--for`) → [`render`]. Across
+//! clusters, [`fleet`] reads every context's map and sums up which contexts have each risk.
 
 pub mod admission;
 pub mod api;
 pub mod cli;
 pub mod finalizers;
+pub mod fleet;
 pub mod infrastructure;
 pub mod intercept;
 pub mod map;
@@ -28,9 +30,12 @@ pub use cli::Args;
 
 /// Runs the command: the map, or the `--for` answer.
 pub async fn run(args: Args) -> anyhow::Result<Outcome> {
-    let printer = Printer::new(&args.output);
-    let plan = plan::Plan::from_args(&args, printer.format())?;
+    let printer = Printer::new(&args.output)?;
+    let plan = plan::Plan::from_args(&args)?;
     let style = render::Style { wide: printer.is_wide(), headers: !args.output.no_headers };
+    if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
+        return fleet::run(&fleet, &plan, &printer).await;
+    }
     let connection = args.connection.connect().await?;
     // Discovery tells which optional sections the server has; it also proves the connection.
     let discovery = Discovery::fetch(&connection.client).await?;

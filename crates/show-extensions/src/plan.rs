@@ -1,7 +1,6 @@
 //! The validated plan: every flag checked before any request is sent.
 
 use anyhow::bail;
-use kubeplug::OutputFormat;
 use serde::Serialize;
 use std::fmt;
 
@@ -105,15 +104,9 @@ pub struct Plan {
 
 impl Plan {
     /// Validates the arguments.
-    pub fn from_args(args: &Args, format: OutputFormat) -> anyhow::Result<Self> {
-        if args.concurrency == 0 {
-            bail!("invalid --concurrency 0: must be 1 or more");
-        }
-        if format == OutputFormat::Name {
-            bail!("-o name is not supported by show extensions: use -o json or -o yaml");
-        }
+    pub fn from_args(args: &Args) -> anyhow::Result<Self> {
         let request = args.for_request.as_deref().map(RequestSpec::parse).transpose()?;
-        Ok(Plan { request, concurrency: args.concurrency })
+        Ok(Plan { request, concurrency: args.concurrency.get() })
     }
 }
 

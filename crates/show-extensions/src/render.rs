@@ -25,7 +25,7 @@ pub struct Style {
 /// Prints the map in the printer's format.
 pub fn print_map(printer: &Printer, style: Style, map: &ExtensionMap) -> anyhow::Result<()> {
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.document(map),
+        OutputFormat::Objects(_) => printer.document(map),
         _ => Ok(kubeplug::output::write_stdout(map_text(map, style).as_bytes())?),
     }
 }
@@ -302,7 +302,7 @@ fn stuck_table(objects: &[StuckObject], _wide: bool) -> Table {
 /// Prints the `--for` answer.
 pub fn print_interception(printer: &Printer, style: Style, report: &intercept::Report) -> anyhow::Result<()> {
     match printer.format() {
-        OutputFormat::Json | OutputFormat::Yaml => printer.document(report),
+        OutputFormat::Objects(_) => printer.document(report),
         _ => {
             let mut out = format!("ADMISSION FOR: {}\n", report.request.describe());
             if report.intercepted_by.is_empty() {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::plan::Operation;
+use kubeplug::discovery::group_resource;
 
 /// A `RuleWithOperations` (webhooks) or `NamedRuleWithOperations` (policies).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -49,8 +50,7 @@ pub struct Target {
 impl Target {
     /// `deployments.apps`, `pods/exec`: how the request's resource is shown.
     pub fn describe_resource(&self) -> String {
-        let base =
-            if self.group.is_empty() { self.resource.clone() } else { format!("{}.{}", self.resource, self.group) };
+        let base = group_resource(&self.resource, &self.group);
         if self.subresource.is_empty() { base } else { format!("{base}/{}", self.subresource) }
     }
 }
@@ -141,7 +141,7 @@ pub fn resources(rules: &[Rule]) -> Vec<String> {
     for rule in rules {
         for group in &rule.api_groups {
             for resource in &rule.resources {
-                let name = if group.is_empty() { resource.clone() } else { format!("{resource}.{group}") };
+                let name = group_resource(resource, group);
                 if !out.contains(&name) {
                     out.push(name);
                 }

@@ -1,6 +1,8 @@
 //! Label selectors of webhooks and policies: matching against labels, and the compact form
 //! tables show (`team=a,env in (x,y),!legacy`).
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+use kube::core::{Selector, SelectorExt as _};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -34,20 +36,29 @@ impl LabelSelector {
         self.match_labels.is_empty() && self.match_expressions.is_empty()
     }
 
-    /// Whether `labels` satisfy every term, as the API server evaluates it. An unknown operator
-    /// matches nothing (the server rejects such selectors, so this never selects by mistake).
+    /// Whether `labels` satisfy every term, as the API server evaluates it (with kube's
+    /// `Selector`). A selector kube cannot read (an unknown operator, `In` without values)
+    /// matches nothing: the server rejects such selectors, so this never selects by mistake.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
-            && self.match_expressions.iter().all(|r| {
-                let value = labels.get(&r.key);
-                match r.operator.as_str() {
-                    "In" => value.is_some_and(|v| r.values.contains(v)),
-                    "NotIn" => value.is_none_or(|v| !r.values.contains(v)),
-                    "Exists" => value.is_some(),
-                    "DoesNotExist" => value.is_none(),
-                    _ => false,
-                }
-            })
+        self.to_selector().is_some_and(|selector| selector.matches(labels))
+    }
+
+    /// kube's `Selector` for it; `None` when it is not one the server accepts.
+    fn to_selector(&self) -> Option<Selector> {
+        let selector = meta::LabelSelector {
+            match_labels: Some(self.match_labels.clone()),
+            match_expressions: Some(
+                self.match_expressions
+                    .iter()
+                    .map(|r| meta::LabelSelectorRequirement {
+                        key: r.key.clone(),
+                        operator: r.operator.clone(),
+                        values: Some(r.values.clone()),
+                    })
+                    .collect(),
+            ),
+        };
+        Selector::try_from(selector).ok()
     }
 
     /// The selector in `kubectl get -l` syntax; `*` when it selects everything.

@@ -765,8 +765,20 @@ backend_tests! {
             &run(env, &["--for", "connect pods/nope"]),
             "--for: the server doesn't have a resource type \"pods/nope\"",
         );
-        assert_one_line_error(&run(env, &["-o", "name"]), "-o name is not supported");
-        assert_one_line_error(&run(env, &["--concurrency", "0"]), "invalid --concurrency 0");
+        // The map is one document: no names, no rows for custom columns.
+        assert_one_line_error(
+            &run(env, &["-o", "name"]),
+            "unable to match a printer suitable for the output format \"name\", allowed formats are: \
+             json,jsonpath,jsonpath-file,wide,yaml",
+        );
+        // A usage error: the error line, then the hint naming the command's help.
+        let o = run(env, &["--concurrency", "0"]);
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(
+            stderr(&o),
+            "error: invalid value '0' for '--concurrency <N>': must be 1 or more\n\
+             See 'kubectl show extensions --help' for usage.\n"
+        );
     }
 
     fn an_unreachable_server_is_an_error_not_a_map_of_failures(env) {

@@ -1,7 +1,8 @@
 //! Command-line arguments, as the user typed them.
 
 use clap::{Parser, ValueEnum};
-use kubeplug::{ConnectionFlags, OutputFlags};
+use kubeplug::fleet::FleetFlags;
+use kubeplug::{AllNamespacesFlag, ConcurrencyFlag, ConnectionFlags, OutputFlags};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -19,8 +20,18 @@ Examples:
   kubectl show stale-replica-sets -n shop --delete --dry-run=server
   kubectl show stale-replica-sets -n shop --delete --yes
 
+  # Names and revisions with kubectl's JSONPath or custom columns (on the objects -o json prints)
+  kubectl show stale-replica-sets -A -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.metadata.annotations.deployment\\.kubernetes\\.io/revision}{\"\\n\"}{end}'
+  kubectl show stale-replica-sets -o custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name
+
   # Pipe into kubectl (-o name never prints a ReplicaSet in use)
   kubectl show stale-replica-sets -o name | xargs kubectl describe
+
+  # Across clusters: every prod context but the canary, with a CONTEXT column
+  kubectl show stale-replica-sets -A --contexts 'prod-*,^prod-canary'
+
+  # Which clusters still carry stale ReplicaSets (jq on the context of each item)
+  kubectl show stale-replica-sets -A --all-contexts -o json | jq -r '.items[].context' | sort | uniq -c
 
   # With --include-current, -o json marks the ReplicaSets in use; a jq filter can drop them
   kubectl show stale-replica-sets --include-current -o json |
@@ -37,10 +48,18 @@ deleting, each owning Deployment is read again: if it has a spec change its cont
 acted on yet, or now uses the ReplicaSet (a `rollout undo`), the ReplicaSet is skipped. A rollback
 made after that re-check and before the DELETE lands is not seen.
 
+Across clusters (--contexts, --all-contexts): each context is resolved as --context NAME would be
+(its own credentials, exec plugin, namespace), at most --cluster-concurrency at once. A cluster that
+fails prints one `error: context \"NAME\": ...` line and the others still answer. Tables gain a
+CONTEXT column; each item of -o json|yaml carries a top-level \"context\" field; -o name is refused
+across several contexts. --delete previews the count per context, asks naming every context, and
+with --yes deletes cluster by cluster, each with the checks above.
+
 Exit codes:
   0  success (with --exit-code: no stale ReplicaSet found)
-  1  error (bad flags, unreachable server, refused request, a failed deletion)
-  3  with --exit-code: stale ReplicaSets were found";
+  1  error (bad flags, unreachable server, refused request, a failed deletion); across clusters,
+     any cluster that failed, even if another found stale ReplicaSets
+  3  with --exit-code: stale ReplicaSets were found (in any cluster, when none failed)";
 
 /// `kubectl show stale-replica-sets [flags]`
 #[derive(Parser, Debug)]
@@ -51,14 +70,18 @@ Exit codes:
     about = "List the ReplicaSets left behind by Deployment rollouts (zero replicas), and clean them up safely",
     after_help = AFTER_HELP
 )]
+#[command(mut_arg("output", |a| kubeplug::output::formats(a, kubeplug::output::OBJECT_FORMATS)))]
+#[command(mut_arg("all_namespaces", |a| a.help("List across all namespaces (one paged cluster-wide list); -n is then ignored.")))]
+#[command(mut_arg("concurrency", |a| a.help("Maximum number of deletions in flight.")))]
 pub struct Args {
     #[command(flatten)]
     pub connection: ConnectionFlags,
     #[command(flatten)]
+    pub fleet: FleetFlags,
+    #[command(flatten)]
     pub output: OutputFlags,
-    /// List across all namespaces (one paged cluster-wide list).
-    #[arg(short = 'A', long)]
-    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub all_namespaces: AllNamespacesFlag,
     /// Label selector for the ReplicaSets (`app=web`, `tier in (a,b)`, `!canary`).
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
@@ -101,9 +124,8 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "MODE", default_value = "none", num_args = 0..=1,
           default_missing_value = "client", require_equals = true, requires = "delete")]
     pub dry_run: DryRun,
-    /// Maximum number of deletions in flight.
-    #[arg(long, value_name = "N", default_value_t = kubeplug::concurrency::DEFAULT_CONCURRENCY)]
-    pub concurrency: usize,
+    #[command(flatten)]
+    pub concurrency: ConcurrencyFlag,
     /// How ReplicaSets and Deployments are read: `watch-list` streams them from the API server's
     /// watch cache once it has caught up with etcd (servers without watch-lists are read
     /// `paged`); `paged` reads pages of 500 from etcd, as kubectl does; `stream` reads one

@@ -11,7 +11,6 @@
 use kube::api::{DeleteParams, DynamicObject, Preconditions, PropagationPolicy};
 use kube::core::{Request, Resource};
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
 
 use crate::find::{OwnerStatus, Report, StaleReplicaSet, deployments, replicasets};
 use crate::owner::{Controller, LeanDeployment, TemplateKey};
@@ -19,6 +18,7 @@ use crate::plan::DeleteMode;
 use crate::render::NAME_PREFIX;
 use kubeplug::concurrency::bounded;
 use kubeplug::messages;
+use kubeplug::progress::Progress;
 
 /// How the deletions went.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -46,36 +46,18 @@ enum Deletion {
 }
 
 /// Deletes the report's ReplicaSets according to `mode`, printing one line per ReplicaSet to stdout
-/// and a summary to stderr.
+/// and a summary to stderr; the DELETEs show on `progress`.
 pub async fn delete(
     client: &kube::Client,
     report: &Report,
     mode: &DeleteMode,
     concurrency: usize,
+    progress: Progress,
 ) -> anyhow::Result<Summary> {
-    let mut summary = Summary::default();
-    let mut targets: Vec<&StaleReplicaSet> = Vec::new();
-    for rs in &report.stale {
-        if rs.current {
-            // Even with --include-current: the ReplicaSet a Deployment uses is never deleted.
-            messages::warn(format!("skipping {}: it is the ReplicaSet its Deployment currently uses", describe(rs)));
-            summary.skipped += 1;
-        } else if !rs.deletable() {
-            // `find` never selects them for a deletion; this holds even if that changes.
-            messages::warn(format!("skipping {}: its controller is not a Deployment", describe(rs)));
-            summary.skipped += 1;
-        } else {
-            targets.push(rs);
-        }
-    }
-
+    let (targets, mut summary) = targets(report, None);
     match mode {
         DeleteMode::Preview => {
-            let mut lines = String::new();
-            for rs in &targets {
-                lines.push_str(&format!("{} deleted (dry run)\n", describe(rs)));
-            }
-            kubeplug::output::write_stdout(lines.as_bytes())?;
+            preview(&targets, None)?;
             summary.skipped += targets.len();
             messages::info(format!(
                 "Preview: {} ReplicaSet(s) would be deleted; nothing was changed. Pass --yes to delete, or --dry-run=server to have the server check the deletions.",
@@ -83,30 +65,97 @@ pub async fn delete(
             ));
             return Ok(summary);
         }
-        DeleteMode::Confirm if !targets.is_empty() && !confirm(&targets)? => {
+        DeleteMode::Confirm if !targets.is_empty() && !confirm(&[(None, &targets[..])])? => {
             messages::info("Aborted: nothing was deleted.");
             summary.skipped += targets.len();
             return Ok(summary);
         }
         _ => {}
     }
-
     let dry_run = *mode == DeleteMode::ServerDryRun;
+    let done = apply(client, targets, dry_run, concurrency, None, progress).await;
+    summary.deleted += done.deleted;
+    summary.skipped += done.skipped;
+    summary.failed += done.failed;
+    let suffix = if dry_run { " (server dry run)" } else { "" };
+    messages::info(format!(
+        "{} deleted, {} skipped, {} failed{suffix}",
+        summary.deleted, summary.skipped, summary.failed
+    ));
+    Ok(summary)
+}
+
+/// The report's ReplicaSets that may be deleted, and the count of those set aside (with a
+/// warning each): the one its Deployment uses, and any whose controller is not a Deployment.
+/// `context` names the cluster in messages, in fleet mode.
+pub fn targets<'a>(report: &'a Report, context: Option<&str>) -> (Vec<&'a StaleReplicaSet>, Summary) {
+    let mut summary = Summary::default();
+    let mut targets: Vec<&StaleReplicaSet> = Vec::new();
+    for rs in &report.stale {
+        if rs.current {
+            // Even with --include-current: the ReplicaSet a Deployment uses is never deleted.
+            messages::warn(format!(
+                "skipping {}: it is the ReplicaSet its Deployment currently uses",
+                describe(rs, context)
+            ));
+            summary.skipped += 1;
+        } else if !rs.deletable() {
+            // `find` never selects them for a deletion; this holds even if that changes.
+            messages::warn(format!("skipping {}: its controller is not a Deployment", describe(rs, context)));
+            summary.skipped += 1;
+        } else {
+            targets.push(rs);
+        }
+    }
+    (targets, summary)
+}
+
+/// Prints what a deletion would do, `kubectl delete --dry-run=client` style, changing nothing.
+pub fn preview(targets: &[&StaleReplicaSet], context: Option<&str>) -> std::io::Result<()> {
+    let mut lines = String::new();
+    for rs in targets {
+        lines.push_str(&format!("{} deleted (dry run)\n", describe(rs, context)));
+    }
+    kubeplug::output::write_stdout(lines.as_bytes())
+}
+
+/// Re-reads the owning Deployments, then deletes what is still stale with preconditions (or as a
+/// server dry run), at most `concurrency` at once, one stdout line per deletion; the summary
+/// line is the caller's. The DELETEs show on `progress`.
+pub async fn apply(
+    client: &kube::Client,
+    targets: Vec<&StaleReplicaSet>,
+    dry_run: bool,
+    concurrency: usize,
+    context: Option<&str>,
+    progress: Progress,
+) -> Summary {
+    let mut summary = Summary::default();
     let mut confirmed = Vec::with_capacity(targets.len());
     for (rs, verdict) in recheck(client, targets, concurrency).await {
         match verdict {
             Verdict::Delete => confirmed.push(rs),
             Verdict::Skip(why) => {
-                messages::warn(format!("skipped {}: {why}", describe(rs)));
+                messages::warn(format!("skipped {}: {why}", describe(rs, context)));
                 summary.skipped += 1;
             }
             Verdict::Fail(why) => {
-                messages::error(format!("not deleting {}: {why}", describe(rs)), None);
+                messages::error(format!("not deleting {}: {why}", describe(rs, context)), None);
                 summary.failed += 1;
             }
         }
     }
-    let results = bounded(confirmed, concurrency, |rs| delete_one(client, rs, dry_run)).await;
+    let bar = progress.bar("deleting ReplicaSets", confirmed.len() as u64);
+    let results = bounded(confirmed, concurrency, |rs| {
+        let bar = &bar;
+        async move {
+            let deletion = delete_one(client, rs, dry_run, context).await;
+            bar.inc(1);
+            deletion
+        }
+    })
+    .await;
+    bar.finish();
     for result in results {
         match result {
             Deletion::Deleted => summary.deleted += 1,
@@ -114,12 +163,7 @@ pub async fn delete(
             Deletion::Failed => summary.failed += 1,
         }
     }
-    let suffix = if dry_run { " (server dry run)" } else { "" };
-    messages::info(format!(
-        "{} deleted, {} skipped, {} failed{suffix}",
-        summary.deleted, summary.skipped, summary.failed
-    ));
-    Ok(summary)
+    summary
 }
 
 /// What the re-read of a ReplicaSet's Deployment says about deleting it.
@@ -208,7 +252,7 @@ async fn get_deployment(
     got.map_err(|e| kubeplug::error::describe(&e).message)
 }
 
-async fn delete_one(client: &kube::Client, rs: &StaleReplicaSet, dry_run: bool) -> Deletion {
+async fn delete_one(client: &kube::Client, rs: &StaleReplicaSet, dry_run: bool, context: Option<&str>) -> Deletion {
     let params = DeleteParams {
         dry_run,
         propagation_policy: Some(PropagationPolicy::Background),
@@ -229,38 +273,51 @@ async fn delete_one(client: &kube::Client, rs: &StaleReplicaSet, dry_run: bool) 
     match outcome {
         Ok(_) => {
             let suffix = if dry_run { " (server dry run)" } else { "" };
-            let _ = kubeplug::output::write_stdout(format!("{} deleted{suffix}\n", describe(rs)).as_bytes());
+            let _ = kubeplug::output::write_stdout(format!("{} deleted{suffix}\n", describe(rs, context)).as_bytes());
             Deletion::Deleted
         }
         Err(kube::Error::Api(status)) if status.code == 409 => {
-            messages::warn(format!("skipped {}: it changed since it was listed ({})", describe(rs), status.message));
+            messages::warn(format!(
+                "skipped {}: it changed since it was listed ({})",
+                describe(rs, context),
+                status.message
+            ));
             Deletion::Skipped
         }
         Err(kube::Error::Api(status)) if status.code == 404 => {
-            messages::warn(format!("skipped {}: it no longer exists", describe(rs)));
+            messages::warn(format!("skipped {}: it no longer exists", describe(rs, context)));
             Deletion::Skipped
         }
         Err(e) => {
             let d = kubeplug::error::describe(&e.into());
-            messages::error(format!("deleting {}: {}", describe(rs), d.message), None);
+            messages::error(format!("deleting {}: {}", describe(rs, context), d.message), None);
             Deletion::Failed
         }
     }
 }
 
-fn describe(rs: &StaleReplicaSet) -> String {
-    format!("{NAME_PREFIX} {:?} in namespace {:?}", rs.name, rs.namespace)
+/// `replicaset.apps "web-1" in namespace "shop"`, and `in context "prod-eu"` in fleet mode.
+fn describe(rs: &StaleReplicaSet, context: Option<&str>) -> String {
+    match context {
+        None => format!("{NAME_PREFIX} {:?} in namespace {:?}", rs.name, rs.namespace),
+        Some(context) => format!("{NAME_PREFIX} {:?} in namespace {:?} in context {context:?}", rs.name, rs.namespace),
+    }
 }
 
-/// Asks on the terminal; anything but y/yes is a no.
-fn confirm(targets: &[&StaleReplicaSet]) -> anyhow::Result<bool> {
-    let mut err = std::io::stderr().lock();
-    for rs in targets {
-        writeln!(err, "  {}", describe(rs))?;
+/// Asks on the terminal, listing every ReplicaSet with its context (fleet mode) and naming every
+/// context that would change; anything but y/yes is a no.
+pub fn confirm(groups: &[(Option<&str>, &[&StaleReplicaSet])]) -> anyhow::Result<bool> {
+    let mut lines = Vec::new();
+    for (context, targets) in groups {
+        lines.extend(targets.iter().map(|rs| format!("  {}", describe(rs, *context))));
     }
-    write!(err, "Delete these {} ReplicaSet(s)? [y/N]: ", targets.len())?;
-    err.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
+    let total = lines.len();
+    let contexts: Vec<String> =
+        groups.iter().filter(|(_, t)| !t.is_empty()).filter_map(|(c, _)| c.map(|c| format!("{c:?}"))).collect();
+    let question = match contexts.len() {
+        0 => format!("Delete these {total} ReplicaSet(s)? [y/N]: "),
+        n => format!("Delete these {total} ReplicaSet(s) in {n} context(s): {}? [y/N]: ", contexts.join(", ")),
+    };
+    let answer = messages::ask(&lines, &question)?;
     Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }

@@ -15,10 +15,12 @@ use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::owner::{Controller, LeanDeployment, OwnerReference, PodTemplate, RevisionAnnotation, TemplateKey, Usage};
-use crate::plan::{Filters, Scope};
+use crate::plan::{Fields, Filters, Scope};
 use crate::wire;
+use kubeplug::discovery::group_resource;
 use kubeplug::error::Hint;
 use kubeplug::list::{Batch, ReadMode, list_all, list_all_protobuf, list_pages, list_protobuf};
+use kubeplug::progress::Progress;
 use kubeplug::proto::ProtobufItem;
 
 /// Whether a ReplicaSet's controller exists.
@@ -201,25 +203,18 @@ pub fn deployments() -> ApiResource {
     ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&())
 }
 
-/// What to keep of each ReplicaSet beyond the table's columns.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Fields {
-    /// The server's full object, for `-o json|yaml`.
-    pub raw: bool,
-    /// Container images, for `-o wide`.
-    pub images: bool,
-}
-
 /// Lists ReplicaSets and Deployments in `scope` (concurrently) and returns the stale ReplicaSets
 /// selected by `filters`, with the extra `fields` the output needs. Both are read as protobuf,
 /// the way `mode` says, unless the output wants the server's JSON objects (`-o json|yaml`):
-/// then both are JSON pages, so that pod templates are compared in one format.
+/// then both are JSON pages, so that pod templates are compared in one format. The pages of
+/// ReplicaSets show on `progress`.
 pub async fn find(
     client: &kube::Client,
     scope: &Scope,
     filters: &Filters,
     fields: Fields,
     mode: ReadMode,
+    progress: Progress,
 ) -> anyhow::Result<Report> {
     // `--keep` counts every stale ReplicaSet of a Deployment, labelled as `-l` wants or not: the
     // list is then made without the selector, and a second, uid-only list tells which items the
@@ -232,9 +227,12 @@ pub async fn find(
     let mut seen = Seen { fields, ..Seen::default() };
     let (rs_resource, deploy_resource, all) = (replicasets(), deployments(), ListParams::default());
     let ns = scope.namespace();
+    // The ReplicaSets are the big list (Deployments are far fewer): its pages are the progress.
+    let mut listing = progress.list(group_resource(&rs_resource.plural, &rs_resource.group));
     let list_rs = async {
         if fields.raw {
             list_pages(client, &rs_resource, ns, &params, |batch: Batch<Box<RawValue>>| {
+                listing.page(batch.items.len(), batch.remaining, batch.restarted);
                 seen.restart_if(batch.restarted);
                 for raw in batch.items {
                     let rs = serde_json::from_str(raw.get()).context("decoding a ReplicaSet")?;
@@ -245,6 +243,7 @@ pub async fn find(
             .await
         } else {
             list_protobuf(client, &rs_resource, ns, &params, mode, |batch: Batch<LeanReplicaSet>| {
+                listing.page(batch.items.len(), batch.remaining, batch.restarted);
                 seen.restart_if(batch.restarted);
                 batch.items.into_iter().for_each(|rs| seen.add(rs, None));
                 Ok(())
@@ -270,6 +269,7 @@ pub async fn find(
         }
     };
     let (listed, deployments, selected_uids) = tokio::join!(list_rs, list_deploy, list_selected);
+    listing.finish();
     let Seen { mut candidates, newest, .. } = seen;
     listed.map_err(|e| forbidden_hint(e, scope))?;
     let deployments = deployments.map_err(|e| forbidden_hint(e, scope))?;

@@ -3,27 +3,33 @@
 //!
 //! Args ([`cli`]) → [`plan::Plan`] (validated) → [`find::find`] (one paged list of ReplicaSets,
 //! one of Deployments; ownership by [`owner`]) → [`render`] or [`delete::delete`] (which reads
-//! each owning Deployment again right before deleting).
+//! each owning Deployment again right before deleting). Across clusters, [`fleet`] runs the same
+//! steps on every context.
 
 pub mod cli;
 pub mod delete;
 pub mod find;
+pub mod fleet;
 pub mod owner;
 pub mod plan;
 pub mod render;
 pub mod wire;
 
-use kubeplug::{Outcome, Printer};
+use kubeplug::Outcome;
 
 pub use cli::Args;
 
 /// Runs the command: find, then print or delete.
 pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let plan = plan::Plan::from_args(&args)?;
+    if let Some(fleet) = kubeplug::fleet::Fleet::from_flags(&args.connection, &args.fleet)? {
+        return fleet::run(&fleet, &plan).await;
+    }
     let connection = args.connection.connect().await?;
     let scope = plan.scope(&connection.namespace);
-    let printer = Printer::new(&args.output);
-    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(&printer), plan.read).await?;
+    let printer = &plan.printer;
+    let progress = kubeplug::progress::Progress::for_output(printer.format());
+    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(), plan.read, progress).await?;
 
     // Like a kubectl warning, before the output.
     if let Some(note) = report.foreign_note() {
@@ -31,11 +37,11 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let found = report.found_stale();
     match &plan.action {
-        plan::Action::Show => render::print(&printer, &scope, report)?,
+        plan::Action::Show => render::print(printer, &scope, report)?,
         // `kubectl delete` with nothing to delete says so on stderr, in the same words.
         plan::Action::Delete(_) if report.stale.is_empty() => kubeplug::messages::info(scope.nothing_found()),
         plan::Action::Delete(mode) => {
-            let summary = delete::delete(&connection.client, &report, mode, plan.concurrency).await?;
+            let summary = delete::delete(&connection.client, &report, mode, plan.concurrency, progress).await?;
             if summary.failed > 0 {
                 anyhow::bail!("{} of {} deletions failed", summary.failed, summary.total());
             }

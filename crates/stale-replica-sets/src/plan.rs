@@ -5,8 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use crate::cli::{Args, DryRun};
-use crate::find::Fields;
-use kubeplug::{OutputFormat, Printer};
+use kubeplug::{AllNamespacesFlag, OutputFormat, Printer};
 
 /// Which ReplicaSets to keep in the report.
 #[derive(Debug, Clone, Default)]
@@ -27,32 +26,18 @@ pub struct Filters {
     pub include_foreign: bool,
 }
 
-/// Where to look.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// One namespace.
-    Namespace(String),
-    /// All namespaces, with one cluster-wide list.
-    All,
+/// What to keep of each ReplicaSet beyond the table's columns: decided by the plan from the
+/// output format, read by `find` while it decodes pages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fields {
+    /// The server's full object, for `-o json|yaml`.
+    pub raw: bool,
+    /// Container images, for `-o wide`.
+    pub images: bool,
 }
 
-impl Scope {
-    /// The namespace to pass to list calls (`None` = all).
-    pub fn namespace(&self) -> Option<&str> {
-        match self {
-            Scope::Namespace(ns) => Some(ns),
-            Scope::All => None,
-        }
-    }
-
-    /// kubectl's message for an empty result.
-    pub fn nothing_found(&self) -> String {
-        match self {
-            Scope::Namespace(ns) => format!("No resources found in {ns} namespace."),
-            Scope::All => "No resources found".to_string(),
-        }
-    }
-}
+/// Where to look: one namespace, or all of them with one cluster-wide list.
+pub use kubeplug::Scope;
 
 /// How deletions are carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +65,9 @@ pub enum Action {
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// `-A`, or the namespace to resolve against the connection.
-    pub all_namespaces: bool,
+    pub all_namespaces: AllNamespacesFlag,
+    /// How to print what is found (`-o` checked against the formats this command offers).
+    pub printer: Printer,
     /// Filters.
     pub filters: Filters,
     /// Print or delete.
@@ -108,16 +95,14 @@ impl Plan {
             .transpose()
             .map_err(anyhow::Error::msg)
             .context("--older-than")?;
-        if args.concurrency == 0 {
-            bail!("invalid --concurrency 0: must be 1 or more");
-        }
         if args.delete && args.output.output.is_some() {
             bail!("--delete prints what it deletes the way kubectl delete does; -o cannot be used with it");
         }
         if args.include_foreign && args.delete {
             bail!("--include-foreign cannot be used with --delete: ReplicaSets of other controllers are never deleted");
         }
-        if args.include_foreign && Printer::new(&args.output).format() != OutputFormat::Wide {
+        let printer = Printer::new(&args.output)?;
+        if args.include_foreign && printer.format() != OutputFormat::Wide {
             // Only the wide table has a CONTROLLER column to tell them apart; names and objects
             // are for pipes, which must not carry another controller's ReplicaSets.
             bail!("--include-foreign needs -o wide, which shows each ReplicaSet's controller");
@@ -138,6 +123,7 @@ impl Plan {
         Ok(Plan {
             read: args.read,
             all_namespaces: args.all_namespaces,
+            printer,
             filters: Filters {
                 selector: args.selector.clone(),
                 deployment: args.deployment.clone(),
@@ -149,22 +135,20 @@ impl Plan {
             },
             action,
             exit_code: args.exit_code,
-            concurrency: args.concurrency,
+            concurrency: args.concurrency.get(),
         })
     }
 
     /// The scope, given the connection's effective namespace.
     pub fn scope(&self, namespace: &str) -> Scope {
-        if self.all_namespaces { Scope::All } else { Scope::Namespace(namespace.to_string()) }
+        self.all_namespaces.scope(namespace)
     }
 
-    /// What the output needs beyond the table's columns: the full API objects for `-o json|yaml`,
-    /// images for `-o wide`. Nothing else is kept.
-    pub fn fields(&self, printer: &Printer) -> Fields {
+    /// What the output needs beyond the table's columns: the full API objects for `-o json|yaml`
+    /// (and the templates of jsonpath and custom-columns, which read them), images for `-o wide`.
+    /// Nothing else is kept.
+    pub fn fields(&self) -> Fields {
         let showing = self.action == Action::Show;
-        Fields {
-            raw: showing && matches!(printer.format(), OutputFormat::Json | OutputFormat::Yaml),
-            images: showing && printer.is_wide(),
-        }
+        Fields { raw: showing && self.printer.prints_objects(), images: showing && self.printer.is_wide() }
     }
 }

@@ -1,4 +1,5 @@
-//! Printing the report: table, wide table, JSON/YAML List of the API objects, or names. Empty
+//! Printing the report: table, wide table, the List of the API objects (JSON, YAML, or through a
+//! jsonpath template or custom columns), or names. Empty
 //! results look like `kubectl get rs` on an empty namespace, on the same streams.
 
 use kubeplug::messages;
@@ -36,8 +37,9 @@ pub fn print(printer: &Printer, scope: &Scope, report: Report) -> anyhow::Result
             }
             Ok(printer.names(NAME_PREFIX, report.stale.iter().filter(|rs| !rs.current).map(|rs| rs.name.as_str()))?)
         }
-        // An empty result is an empty List, as kubectl prints it.
-        OutputFormat::Json | OutputFormat::Yaml => printer.objects_from(objects(&report)),
+        // An empty result is an empty List, as kubectl prints it; jsonpath and custom-columns
+        // read that same List.
+        OutputFormat::Objects(_) => printer.objects_from(objects(&report)),
     }
 }
 
@@ -102,7 +104,7 @@ fn controller_cell(controller: &Controller) -> String {
 /// The full ReplicaSets, with `apiVersion` and `kind` set as `kubectl get -o json` sets them on
 /// list items (the server leaves them out of items), and the ones in use marked with
 /// [`IN_USE_ANNOTATION`]; made one at a time as they are printed.
-fn objects(report: &Report) -> impl Iterator<Item = serde_json::Result<Value>> + '_ {
+pub fn objects(report: &Report) -> impl Iterator<Item = serde_json::Result<Value>> + '_ {
     report.stale.iter().filter_map(|rs| rs.raw.as_ref().map(|raw| (rs, raw))).map(|(rs, raw)| {
         let mut object: serde_json::Map<String, Value> = serde_json::from_str(raw.get())?;
         object.insert("apiVersion".into(), "apps/v1".into());

@@ -12,6 +12,7 @@
 //! their own namespaces.
 
 mod control_plane;
+pub mod fleet;
 mod pki;
 
 use std::io::Write as _;
@@ -24,6 +25,16 @@ use apiserver_fake::FakeServer;
 use serde_json::Value;
 
 pub use control_plane::{ControlPlane, Controllers};
+
+/// What a finished command printed on stdout, as text.
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// What a finished command printed on stderr, as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
 
 /// The kubectl the tests use, as a user would.
 pub const KUBECTL: &str = "/usr/bin/kubectl";

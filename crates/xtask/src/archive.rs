@@ -53,18 +53,18 @@ pub struct Entry {
     pub executable: bool,
 }
 
-/// Writes a `.tar.gz` of `files`. The result depends only on the files' contents: fixed owner,
-/// modes and modification time (`SOURCE_DATE_EPOCH`, else 0) and no gzip timestamp, so the
-/// same binaries give the same sha256.
+/// Writes a `.tar.gz` of `files`. The result depends only on the files' contents and order:
+/// owner 0:0 without names, modes 0755/0644, modification time 0 (not `SOURCE_DATE_EPOCH`:
+/// the sha256 committed in krew-manifests/ must come out of any build environment), and no
+/// gzip timestamp or file name.
 pub fn write_tar_gz(out: &Path, files: &[ArchiveFile], level: u32) -> anyhow::Result<()> {
-    let mtime = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
     let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut builder = tar::Builder::new(GzEncoder::new(BufWriter::new(file), Compression::new(level)));
     for f in files {
         let mut header = tar::Header::new_ustar();
         header.set_entry_type(tar::EntryType::Regular);
         header.set_mode(if f.executable { 0o755 } else { 0o644 });
-        header.set_mtime(mtime);
+        header.set_mtime(0);
         header.set_uid(0);
         header.set_gid(0);
         match &f.source {

@@ -1,8 +1,9 @@
 //! Release tooling of the kubeplug suite, run as `cargo xtask <command>`.
 //!
 //! [`registry`] reads `plugins.yaml`, the one list of the suite's plugins. [`package`] builds a
-//! reproducible [`archive`] per plugin for this platform and writes its Krew [`manifest`] plus
-//! a release template for every [`platform`]. [`validate`] applies Krew's rules to a manifest and
+//! reproducible [`archive`] per plugin for this platform (from binaries built the
+//! [`reproducible`] way) and writes its Krew [`manifest`] plus a release template for every
+//! [`platform`]. [`validate`] applies Krew's rules to a manifest and
 //! [`check`] runs them on `krew-manifests/` against the registry. [`krew`] replays Krew's install
 //! offline for tests. [`readme`] generates the README's plugin table.
 
@@ -14,6 +15,7 @@ pub mod package;
 pub mod platform;
 pub mod readme;
 pub mod registry;
+pub mod reproducible;
 pub mod validate;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ use crate::archive::{self, ArchiveFile, Source};
 use crate::manifest::{self, LICENSE_FILE, Manifest};
 use crate::platform::Platform;
 use crate::registry::{Plugin, Registry};
+use crate::reproducible;
 
 /// The first line of every generated manifest.
 pub const GENERATED_HEADER: &str = "# Generated from plugins.yaml by `cargo xtask package`; do not edit.\n";
@@ -42,21 +43,39 @@ pub struct Packaged {
     pub manifest_path: PathBuf,
 }
 
-/// Runs `cargo build --release` for the plugin crates; returns the directory of the binaries.
+/// Runs `cargo build --release --locked` for the plugin crates the reproducible way (the pinned
+/// toolchain, the build directories remapped, nothing from the environment that changes the
+/// code); returns the directory of the binaries.
 pub fn build_release(root: &Path, registry: &Registry, target_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    reproducible::check_toolchain(root)?;
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS"] {
+        if std::env::var_os(var).is_some_and(|v| !v.is_empty()) {
+            bail!("{var} is set: release binaries are built with the flags `cargo xtask package` pins; unset it");
+        }
+    }
+    // The directory cargo would pick, made absolute: the build runs from the workspace root.
+    let target =
+        match target_dir.map(Path::to_path_buf).or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from)) {
+            Some(dir) => std::path::absolute(&dir).with_context(|| format!("target directory {}", dir.display()))?,
+            None => root.join("target"),
+        };
+    std::fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
+    let dirs = reproducible::BuildDirs::new(root.to_path_buf(), target.clone())?;
+
     let mut cmd = crate::cargo_command();
-    cmd.current_dir(root).args(["build", "--release"]);
+    cmd.current_dir(root).args(["build", "--release", "--locked"]);
     for p in &registry.plugins {
         cmd.args(["-p", &p.krate]);
     }
-    if let Some(dir) = target_dir {
-        cmd.arg("--target-dir").arg(dir);
-    }
+    cmd.arg("--target-dir").arg(&target);
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", reproducible::encoded(&reproducible::rustflags(&dirs)));
+    // The test backends' variables set a cfg in the plugins' build scripts (for their tests only);
+    // a release build is the same with or without them.
+    cmd.env_remove("KUBEBUILDER_ASSETS").env_remove("KUBEPLUG_TEST_KUBECONFIG");
     let status = cmd.status().context("running cargo build --release")?;
     if !status.success() {
         bail!("cargo build --release failed ({status})");
     }
-    let target = target_dir.map(Path::to_path_buf).unwrap_or_else(|| root.join("target"));
     Ok(target.join("release"))
 }
 

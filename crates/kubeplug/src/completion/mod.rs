@@ -7,43 +7,39 @@
 //! empty for a new word) and reading Cobra's format from its stdout: one candidate per line
 //! (`value` or `value<TAB>description`), then `:<directive>`. Its stderr reaches the user's
 //! terminal, so a lookup that fails (no cluster, no permission) answers nothing and says nothing.
+//!
+//! The pieces: `script` (the shell scripts), `cobra` (the protocol's answer and its wire format),
+//! `walk` (where the typed words leave the parser), `lookup` (names from the kubeconfig and the
+//! cluster); this module ties them to a clap command.
 
 use clap::builder::ValueHint;
-use clap::{Arg, ArgAction, Command, CommandFactory, Parser};
-use k8s_openapi::api::core::v1::Namespace;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, ListParams};
-use kube::config::Kubeconfig;
+use clap::{Arg, ArgAction, Command, CommandFactory};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use crate::config::ConnectionFlags;
-use crate::discovery::Discovery;
+use crate::config::Environment;
 use crate::exit::{ERROR, SUCCESS};
+
+mod cobra;
+mod lookup;
+mod script;
+mod walk;
+
+pub use cobra::{
+    Candidate, Completions, DIRECTIVE_DEFAULT, DIRECTIVE_FILTER_DIRS, DIRECTIVE_NO_FILE_COMP, DIRECTIVE_NO_SPACE,
+};
+pub use script::script;
+
+use script::binary_name;
+
+use lookup::{Lookups, Source};
+use walk::{Target, locate};
 
 /// The hidden argument kubectl's completion helpers pass first.
 pub const COMPLETE_ARG: &str = "__complete";
 /// The argument that prints a shell completion script.
 pub const SCRIPT_ARG: &str = "completion";
-
-/// Cobra's directive: the shell may fall back to file names.
-pub const DIRECTIVE_DEFAULT: u32 = 0;
-/// Cobra's directive: no space after the completion (e.g. after `--flag=`).
-pub const DIRECTIVE_NO_SPACE: u32 = 2;
-/// Cobra's directive: do not fall back to file names.
-pub const DIRECTIVE_NO_FILE_COMP: u32 = 4;
-/// Cobra's directive: complete directory names only.
-pub const DIRECTIVE_FILTER_DIRS: u32 = 16;
-
-/// Shells `completion` prints scripts for.
-const SHELLS: [(&str, clap_complete::Shell); 3] =
-    [("bash", clap_complete::Shell::Bash), ("zsh", clap_complete::Shell::Zsh), ("fish", clap_complete::Shell::Fish)];
-
-/// How long a completion waits for the server when `--request-timeout` is not given: a shell
-/// waiting on TAB must not hang on an unreachable cluster.
-const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Handles `completion SHELL` and `__complete ...` before clap parses the command line; `None`
 /// when the command line is a normal run.
@@ -82,102 +78,15 @@ pub fn intercept<A: CommandFactory>() -> Option<ExitCode> {
     }
 }
 
-/// The completion script for `shell` (the one argument in `args`), for the binary `bin`.
-pub fn script(cmd: &mut Command, bin: &str, args: &[String]) -> Result<String, String> {
-    let names = SHELLS.map(|(n, _)| n).join(", ");
-    let [name] = args else {
-        return Err(format!("completion takes one shell name (one of: {names})"));
-    };
-    let Some((_, shell)) = SHELLS.iter().find(|(n, _)| n == name) else {
-        return Err(format!("unsupported shell {name:?} for completion (one of: {names})"));
-    };
-    let mut out = Vec::new();
-    clap_complete::generate(*shell, cmd, bin, &mut out);
-    Ok(String::from_utf8_lossy(&out).into_owned())
-}
-
-/// The name the binary was run as (`kubectl-show-stale_replica_sets`), which is what shells
-/// complete; the command's name with spaces as dashes when that is unknown.
-fn binary_name(arg0: &OsString, cmd: &Command) -> String {
-    PathBuf::from(arg0)
-        .file_name()
-        .map(|f| f.to_string_lossy().trim_end_matches(".exe").to_string())
-        .filter(|f| !f.is_empty())
-        .unwrap_or_else(|| cmd.get_name().replace(' ', "-"))
-}
-
-/// One completion candidate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    /// What the shell inserts.
-    pub value: String,
-    /// Shown next to the value by shells that show descriptions.
-    pub description: Option<String>,
-}
-
-/// The answer to `__complete`: candidates and Cobra's directive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Completions {
-    /// Candidates, already filtered by the word being completed.
-    pub candidates: Vec<Candidate>,
-    /// Cobra's `ShellCompDirective` bits.
-    pub directive: u32,
-}
-
-impl Completions {
-    fn none(directive: u32) -> Self {
-        Self { candidates: Vec::new(), directive }
-    }
-
-    /// The candidate values, for tests and callers that need no descriptions.
-    pub fn values(&self) -> Vec<&str> {
-        self.candidates.iter().map(|c| c.value.as_str()).collect()
-    }
-
-    /// Cobra's wire format: `value[\tdescription]` per line, then `:<directive>`.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        for c in &self.candidates {
-            // A newline or tab inside a value or description would break the line format.
-            out.push_str(&c.value.replace(['\n', '\t'], " "));
-            if let Some(d) = c.description.as_deref().filter(|d| !d.is_empty()) {
-                out.push('\t');
-                out.push_str(&d.replace(['\n', '\t'], " "));
-            }
-            out.push('\n');
-        }
-        out.push_str(&format!(":{}\n", self.directive));
-        out
-    }
-}
-
-/// What the word being completed is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
-    /// A flag name (the word starts with `-`).
-    FlagName { prefix: String },
-    /// The value of the flag with this id; `inline` is `--flag=` when typed in the same word.
-    FlagValue { arg_id: String, prefix: String, inline: Option<String> },
-    /// A positional value or subcommand name of the command at `path`.
-    Positional { index: usize, prefix: String },
-}
-
-/// Where the words typed so far leave the parser.
-struct Position {
-    /// Subcommand names from the root to the command the word belongs to.
-    path: Vec<String>,
-    /// What to complete.
-    target: Target,
-    /// Ids of the flags already given (not offered again unless they can repeat).
-    seen: Vec<String>,
-    /// The connection flags typed so far, as words, to reach the cluster they select.
-    connection_words: Vec<String>,
-}
-
 /// Completes the last of `words` (kubectl passes the word being completed last, empty for a
 /// new word) against the command `cmd`, looking up contexts, namespaces, CRDs and resource types
 /// where the flag or argument asks for one.
 pub fn complete(cmd: &mut Command, words: &[String]) -> Completions {
+    complete_in(cmd, words, Environment::current())
+}
+
+/// [`complete`] with the kubeconfig environment given (tests cannot safely set variables).
+fn complete_in(cmd: &mut Command, words: &[String], environment: Environment) -> Completions {
     cmd.build();
     let position = locate(cmd, words);
     let mut current = &*cmd;
@@ -187,7 +96,7 @@ pub fn complete(cmd: &mut Command, words: &[String]) -> Completions {
             None => break,
         }
     }
-    let lookups = Lookups::new(&position.connection_words);
+    let lookups = Lookups::new(&position.connection_words, environment);
     match &position.target {
         Target::FlagName { prefix } => flag_names(current, prefix, &position.seen),
         Target::FlagValue { arg_id, prefix, inline } => {
@@ -228,110 +137,6 @@ pub fn complete(cmd: &mut Command, words: &[String]) -> Completions {
             answer
         }
     }
-}
-
-/// Walks the words before the last one the way clap would parse them.
-fn locate(root: &Command, words: &[String]) -> Position {
-    let (to_complete, typed) = match words.split_last() {
-        Some((last, typed)) => (last.clone(), typed),
-        None => (String::new(), &[][..]),
-    };
-    let connection_ids = connection_flag_ids();
-    let mut current = root;
-    let mut path = Vec::new();
-    let mut seen = Vec::new();
-    let mut connection_words = Vec::new();
-    let mut positional = 0;
-    let mut after_double_dash = false;
-    // The flag whose value the next word is.
-    let mut pending: Option<&Arg> = None;
-
-    for word in typed {
-        if let Some(arg) = pending.take() {
-            if connection_ids.iter().any(|id| id == arg.get_id().as_str()) {
-                connection_words.push(word.clone());
-            }
-            continue;
-        }
-        if after_double_dash {
-            positional += 1;
-        } else if word == "--" {
-            after_double_dash = true;
-        } else if let Some(long) = word.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, _)) => (n, true),
-                None => (long, false),
-            };
-            if let Some(arg) = find_long(current, name) {
-                seen.push(arg.get_id().to_string());
-                if connection_ids.iter().any(|id| id == arg.get_id().as_str()) {
-                    connection_words.push(word.clone());
-                }
-                if takes_value(arg) && !inline {
-                    pending = Some(arg);
-                }
-            }
-        } else if word.len() > 1 && word.starts_with('-') {
-            for (i, c) in word.char_indices().skip(1) {
-                let Some(arg) = current.get_arguments().find(|a| a.get_short() == Some(c)) else { break };
-                seen.push(arg.get_id().to_string());
-                let value_follows = takes_value(arg) && i + c.len_utf8() == word.len();
-                if connection_ids.iter().any(|id| id == arg.get_id().as_str()) {
-                    connection_words.push(format!("-{}", &word[i..]));
-                }
-                if value_follows {
-                    pending = Some(arg);
-                }
-                if takes_value(arg) {
-                    break;
-                }
-            }
-        } else if positional == 0
-            && let Some(sub) = current.find_subcommand(word)
-        {
-            path.push(sub.get_name().to_string());
-            current = sub;
-        } else {
-            positional += 1;
-        }
-    }
-
-    let target = if let Some(arg) = pending {
-        // The flag whose value is being completed has no value yet: leave it out of the lookups.
-        if connection_ids.iter().any(|id| id == arg.get_id().as_str()) {
-            connection_words.pop();
-        }
-        Target::FlagValue { arg_id: arg.get_id().to_string(), prefix: to_complete, inline: None }
-    } else if !after_double_dash && to_complete.starts_with("--") && to_complete.contains('=') {
-        let (name, value) = to_complete[2..].split_once('=').unwrap_or_default();
-        match find_long(current, name) {
-            Some(arg) => Target::FlagValue {
-                arg_id: arg.get_id().to_string(),
-                prefix: value.to_string(),
-                inline: Some(format!("--{name}=")),
-            },
-            None => Target::FlagName { prefix: to_complete },
-        }
-    } else if !after_double_dash && to_complete.starts_with('-') {
-        Target::FlagName { prefix: to_complete }
-    } else {
-        Target::Positional { index: positional, prefix: to_complete }
-    };
-    Position { path, target, seen, connection_words }
-}
-
-fn find_long<'a>(cmd: &'a Command, name: &str) -> Option<&'a Arg> {
-    cmd.get_arguments()
-        .find(|a| a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|aliases| aliases.contains(&name)))
-}
-
-fn takes_value(arg: &Arg) -> bool {
-    arg.get_action().takes_values()
-}
-
-/// The ids of kubectl's connection flags, whose values select the cluster lookups go to.
-fn connection_flag_ids() -> Vec<String> {
-    ConnectionOnly::command().get_arguments().map(|a| a.get_id().to_string()).collect()
 }
 
 fn about(cmd: &Command) -> Option<String> {
@@ -411,116 +216,16 @@ fn values(arg: &Arg, prefix: &str, lookups: &Lookups) -> Completions {
     Completions { candidates, directive: DIRECTIVE_NO_FILE_COMP }
 }
 
-/// Where a value's candidates come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
-    Contexts,
-    Clusters,
-    Users,
-    Namespaces,
-    Crds,
-    ResourceTypes,
-}
-
-/// The kubeconfig and cluster the typed connection flags select.
-struct Lookups {
-    flags: ConnectionFlags,
-}
-
-/// Parses only the connection flags, reusing their real definitions.
-#[derive(Parser)]
-struct ConnectionOnly {
-    #[command(flatten)]
-    connection: ConnectionFlags,
-}
-
-impl Lookups {
-    fn new(connection_words: &[String]) -> Self {
-        let words = std::iter::once("kubectl-complete".to_string()).chain(connection_words.iter().cloned());
-        // A half-typed or invalid flag must not stop completion: fall back to the defaults.
-        let flags = ConnectionOnly::try_parse_from(words).map(|c| c.connection).unwrap_or_default();
-        Self { flags }
-    }
-
-    /// Names from the source; empty on any failure (completion stays silent).
-    fn names(&self, source: Source) -> Vec<String> {
-        match source {
-            Source::Contexts => self.kubeconfig().map(|k| k.contexts.into_iter().map(|c| c.name).collect()),
-            Source::Clusters => self.kubeconfig().map(|k| k.clusters.into_iter().map(|c| c.name).collect()),
-            Source::Users => self.kubeconfig().map(|k| k.auth_infos.into_iter().map(|u| u.name).collect()),
-            Source::Namespaces | Source::Crds | Source::ResourceTypes => self.ask_server(source),
-        }
-        .unwrap_or_default()
-    }
-
-    /// The kubeconfig kubectl would read: `--kubeconfig`, else every existing file of
-    /// `KUBECONFIG` merged (first value wins), else `~/.kube/config`.
-    fn kubeconfig(&self) -> Option<Kubeconfig> {
-        if let Some(path) = &self.flags.kubeconfig {
-            return Kubeconfig::read_from(path).ok();
-        }
-        let paths: Vec<PathBuf> = match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-            Some(list) => std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()).collect(),
-            None => dirs::home_dir().map(|h| h.join(".kube").join("config")).into_iter().collect(),
-        };
-        let mut merged: Option<Kubeconfig> = None;
-        for path in paths.iter().filter(|p| p.exists()) {
-            let next = Kubeconfig::read_from(path).ok()?;
-            merged = Some(match merged {
-                None => next,
-                Some(acc) => acc.merge(next).ok()?,
-            });
-        }
-        merged
-    }
-
-    fn ask_server(&self, source: Source) -> Option<Vec<String>> {
-        let mut flags = self.flags.clone();
-        if flags.request_timeout.0.is_none() {
-            flags.request_timeout.0 = Some(LOOKUP_TIMEOUT);
-        }
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-        let names = runtime.block_on(async move {
-            let connection = flags.connect().await?;
-            let client = connection.client;
-            let names: Vec<String> = match source {
-                Source::Namespaces => Api::<Namespace>::all(client)
-                    .list(&ListParams::default())
-                    .await?
-                    .items
-                    .into_iter()
-                    .filter_map(|n| n.metadata.name)
-                    .collect(),
-                Source::Crds => Api::<CustomResourceDefinition>::all(client)
-                    .list(&ListParams::default())
-                    .await?
-                    .items
-                    .into_iter()
-                    .filter_map(|c| c.metadata.name)
-                    .collect(),
-                // `kubectl api-resources -o name`: what kubectl itself completes resource types with.
-                _ => Discovery::fetch(&client)
-                    .await?
-                    .resources()
-                    .iter()
-                    .filter(|r| r.preferred)
-                    .map(|r| r.group_resource())
-                    .collect(),
-            };
-            anyhow::Ok(names)
-        });
-        runtime.shutdown_background();
-        names.ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ConnectionFlags;
+    use clap::Parser;
 
-    /// A plugin-shaped command: the shared flags, a value-enum flag, a CRD positional.
+    /// A plugin-shaped command: the shared flags (its `-o` formats declared), a CRD positional.
     #[derive(Parser)]
     #[command(name = "kubectl-test")]
+    #[command(mut_arg("output", |a| crate::output::formats(a, crate::output::RESULT_FORMATS)))]
     struct Args {
         /// All namespaces.
         #[arg(short = 'A', long)]
@@ -592,12 +297,18 @@ mod tests {
     }
 
     #[test]
-    fn output_values_come_from_the_value_enum() {
+    fn output_values_are_the_formats_the_command_declares() {
         let answer = run::<Args>(&["-o", ""]);
-        assert_eq!(answer.values(), ["wide", "json", "yaml", "name"]);
+        assert_eq!(
+            answer.values(),
+            ["json", "yaml", "jsonpath", "jsonpath-file", "custom-columns", "custom-columns-file", "wide"]
+        );
         assert_eq!(answer.directive, DIRECTIVE_NO_FILE_COMP);
         assert_eq!(run::<Args>(&["--output", "y"]).values(), ["yaml"]);
-        assert_eq!(run::<Args>(&["--output=j"]).values(), ["--output=json"]);
+        assert_eq!(
+            run::<Args>(&["--output=j"]).values(),
+            ["--output=json", "--output=jsonpath", "--output=jsonpath-file"]
+        );
     }
 
     #[test]
@@ -631,6 +342,40 @@ mod tests {
             ["dev-cluster", "prod-cluster"]
         );
         assert_eq!(run::<Args>(&["--kubeconfig", kubeconfig, "--user", ""]).values(), ["dev-user"]);
+    }
+
+    #[test]
+    fn kubeconfig_lists_merge_like_kubectl_and_one_bad_file_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let good = write(
+            "good",
+            "apiVersion: v1\nkind: Config\ncurrent-context: dev\n\
+             clusters: [{name: dev-cluster, cluster: {server: 'https://127.0.0.1:1'}}]\n\
+             users: [{name: dev-user, user: {token: t}}]\n\
+             contexts: [{name: dev, context: {cluster: dev-cluster, user: dev-user}}]\n",
+        );
+        let more = write(
+            "more",
+            "apiVersion: v1\nkind: Config\ncontexts: [{name: prod, context: {cluster: dev-cluster, user: dev-user}}]\n",
+        );
+        let bad = write("bad", "apiVersion: v1\nkind: Config\ncontexts: [oops\n");
+        let missing = dir.path().join("missing");
+        let contexts = |paths: &[&std::path::Path]| {
+            let environment =
+                Environment { kubeconfig: Some(std::env::join_paths(paths).unwrap()), home: Some(dir.path().into()) };
+            let words = ["--context".to_string(), String::new()];
+            complete_in(&mut Args::command(), &words, environment).render()
+        };
+        // The answers of kubectl 1.32 (`kubectl __complete get --context ""`) on the same files:
+        // a missing file is skipped, and a file that does not parse leaves no candidates (kubectl
+        // reads one merged config, which that file makes an error).
+        assert_eq!(contexts(&[&good, &missing, &more]), "dev\nprod\n:4\n");
+        assert_eq!(contexts(&[&good, &bad, &more]), ":4\n");
     }
 
     #[test]
@@ -682,28 +427,5 @@ mod tests {
     fn only_path_typed_values_fall_back_to_files() {
         assert_eq!(run::<Args>(&["--kubeconfig", ""]).directive, DIRECTIVE_DEFAULT);
         assert_eq!(run::<Sub>(&["describe", "--field", ""]).directive, DIRECTIVE_NO_FILE_COMP);
-    }
-
-    #[test]
-    fn render_is_cobras_line_format() {
-        let answer = Completions {
-            candidates: vec![
-                Candidate { value: "json".into(), description: Some("as JSON".into()) },
-                Candidate { value: "name".into(), description: None },
-            ],
-            directive: DIRECTIVE_NO_FILE_COMP,
-        };
-        assert_eq!(answer.render(), "json\tas JSON\nname\n:4\n");
-    }
-
-    #[test]
-    fn scripts_for_each_shell_name_the_binary() {
-        for shell in ["bash", "zsh", "fish"] {
-            let text = script(&mut Args::command(), "kubectl-test_bin", &[shell.to_string()]).unwrap();
-            assert!(text.contains("kubectl-test_bin"), "{shell}: {text}");
-        }
-        let err = script(&mut Args::command(), "kubectl-test_bin", &["tcsh".to_string()]).unwrap_err();
-        assert!(err.contains("\"tcsh\"") && err.contains("bash, zsh, fish"), "{err}");
-        assert!(script(&mut Args::command(), "kubectl-test_bin", &[]).is_err());
     }
 }
