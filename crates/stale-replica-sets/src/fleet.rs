@@ -32,7 +32,9 @@ pub async fn run(fleet: &Fleet, plan: &Plan) -> anyhow::Result<Outcome> {
     let answers = fleet
         .run(|member| async move {
             let scope = plan.scope(&member.connection.namespace);
-            let report = find::find(&member.connection.client, &scope, &plan.filters, fields, plan.read, Progress::off()).await?;
+            let report =
+                find::find(&member.connection.client, &scope, &plan.filters, fields, plan.read, Progress::off())
+                    .await?;
             Ok((member, scope, report))
         })
         .await;
