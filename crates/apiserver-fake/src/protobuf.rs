@@ -57,13 +57,9 @@ pub fn list_body(rt: &ResourceType, page: &Page) -> Option<Bytes> {
     Some(wrap("apps/v1", &format!("{}List", rt.kind), raw))
 }
 
-/// The Content-Type of a protobuf watch.
-pub const WATCH_CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf;stream=watch";
-
-/// One frame of a protobuf watch of `rt`, as the real server frames it: a 4-byte big-endian
-/// length, then a `WatchEvent` whose object is the item in its own `k8s\0` envelope; `None` when
-/// the object cannot be encoded exactly.
-pub fn watch_frame(rt: &ResourceType, event: &str, object: &Value) -> Option<Vec<u8>> {
+/// One object of `rt` as protobuf (what a GET answers a client that prefers it), or `None` when
+/// this kind, or this object, cannot be encoded exactly.
+pub fn object_body(rt: &ResourceType, object: &Value) -> Option<Bytes> {
     if !encodes(rt) {
         return None;
     }
@@ -72,7 +68,17 @@ pub fn watch_frame(rt: &ResourceType, event: &str, object: &Value) -> Option<Vec
         "Deployment" => deployment(object)?.encode_to_vec(),
         _ => return None,
     };
-    let envelope = wrap("apps/v1", &rt.kind, raw);
+    Some(wrap("apps/v1", &rt.kind, raw))
+}
+
+/// The Content-Type of a protobuf watch.
+pub const WATCH_CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf;stream=watch";
+
+/// One frame of a protobuf watch of `rt`, as the real server frames it: a 4-byte big-endian
+/// length, then a `WatchEvent` whose object is the item in its own `k8s\0` envelope; `None` when
+/// the object cannot be encoded exactly.
+pub fn watch_frame(rt: &ResourceType, event: &str, object: &Value) -> Option<Vec<u8>> {
+    let envelope = object_body(rt, object)?;
     let event = meta::WatchEvent {
         r#type: Some(event.into()),
         object: Some(k8s_pb::apimachinery::pkg::runtime::RawExtension { raw: Some(envelope.to_vec()) }),

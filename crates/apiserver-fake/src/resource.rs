@@ -116,6 +116,12 @@ fn get(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, ns: &str) -> ApiR
     if table::wants_table(call.accept) {
         return Ok(Reply::json(200, &table::table(rt, &[obj], None)));
     }
+    // As the real server does: protobuf to a client that prefers it, for the kinds encoded here.
+    if protobuf::preferred(call.accept)
+        && let Some(body) = protobuf::object_body(rt, &obj.value)
+    {
+        return Ok(Reply { content_type: crate::proto::CONTENT_TYPE.into(), ..Reply::raw(200, body) });
+    }
     Ok(object_reply(200, rt, &obj))
 }
 

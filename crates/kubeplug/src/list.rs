@@ -82,7 +82,7 @@ pub enum ReadMode {
     /// resourceVersion): the watch cache streams every object as an event once it has caught up
     /// with etcd, and a bookmark ends the list. Items are decoded as the events arrive. Servers
     /// without it (before 1.27, or with the WatchList feature off) refuse it, and the list is
-    /// read [`ReadMode::Paged`] instead.
+    /// read [`ReadMode::Paged`] instead; so is it for a user who may list but not watch.
     WatchList,
     /// One response without `limit`, decoded as it streams in: the fastest consistent read
     /// measured. The server builds the whole response at once, from its watch cache where
@@ -159,7 +159,8 @@ where
 enum WatchListEnd {
     /// At the bookmark that ends the initial events: the list is complete.
     Done,
-    /// The server does not do watch-lists; items were handed over already if `handed_over`.
+    /// The server does not do watch-lists (or not for this user); items were handed over already
+    /// if `handed_over`.
     Unsupported { handed_over: bool },
 }
 
@@ -258,9 +259,11 @@ where
         let request = Request::new(&path).watch(&wp, "").map_err(kube::Error::BuildRequest)?;
         let response = client.send(streamed_request(request)).await?;
         let status = response.status();
-        if matches!(status.as_u16(), 400 | 406 | 415 | 422) {
+        if matches!(status.as_u16(), 400 | 403 | 406 | 415 | 422) {
             // Refused as invalid (sendInitialEvents or resourceVersionMatch unknown to this
-            // server, the WatchList feature off) or not in protobuf: no watch-list here.
+            // server, the WatchList feature off) or not in protobuf: no watch-list here. RBAC
+            // grants `watch` apart from `list`: who may list but not watch gets the paged list,
+            // and who may do neither gets the list's refusal, naming the verb kubectl names.
             return Ok(WatchListEnd::Unsupported { handed_over: batcher.handed_over });
         }
         if !status.is_success() {

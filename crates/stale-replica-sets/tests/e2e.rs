@@ -422,11 +422,12 @@ backend_tests! {
         let yaml: String =
             (0..1100u32).map(|i| replicaset_yaml(&ns, &format!("app-{i:04}"), Owner::None, 1, i % 2, "app", "")).collect();
         env.create(&yaml);
+        let expected: String = (0..1100u32).step_by(2).map(|i| format!("replicaset.apps/app-{i:04}\n")).collect();
+        assert_eq!(ok(run(env, &["-n", &ns, "-o", "name"])), expected, "the 550 at 0 replicas, by the default read");
         if let Some(fake) = env.fake() {
             fake.clear_requests(); // fake-only: request records
         }
-        let out = ok(run(env, &["-n", &ns, "-o", "name"]));
-        let expected: String = (0..1100u32).step_by(2).map(|i| format!("replicaset.apps/app-{i:04}\n")).collect();
+        let out = ok(run(env, &["-n", &ns, "-o", "name", "--read", "paged"]));
         assert_eq!(out, expected, "the 550 at 0 replicas, from every page");
         if let Some(fake) = env.fake() {
             // Fake-only: the request records show the pages.
@@ -443,7 +444,7 @@ backend_tests! {
             (&["-n", n, "-l", "app in (", "--delete", "--yes"], "unable to parse requirement"),
             (&["-n", n, "--older-than", "7 days", "--delete", "--yes"], r#"--older-than: invalid duration "7 days""#),
             (&["-n", n, "--keep", "-1", "--delete", "--yes"], "invalid --keep -1: must be 0 or more"),
-            (&["-n", n, "-o", "table"], "invalid value 'table' for '--output <FORMAT>'"),
+            (&["-n", n, "-o", "table"], "unable to match a printer suitable for the output format \"table\""),
             (&["-n", n, "--bogus"], "unknown flag: --bogus"),
             (&["-n", n, "--keep", "two", "--delete", "--yes"], "invalid value 'two' for '--keep <N>'"),
             (&["-n", n, "--include-foreign"], "--include-foreign needs -o wide"),
