@@ -201,6 +201,8 @@ pub enum ListPart {
 pub struct ListStream {
     buf: BytesMut,
     state: StreamState,
+    /// The list message (`raw`) was read to its end.
+    list_read: bool,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
@@ -256,7 +258,10 @@ impl ListStream {
                         _ => {}
                     }
                 }
-                StreamState::List(0) => self.state = StreamState::Envelope,
+                StreamState::List(0) => {
+                    self.state = StreamState::Envelope;
+                    self.list_read = true;
+                }
                 StreamState::List(left) => {
                     let Some((tag, header, len)) = field_header(&self.buf)? else { return Ok(None) };
                     if header + len > left {
@@ -278,10 +283,11 @@ impl ListStream {
         }
     }
 
-    /// Checks that the body ended where a list may end.
+    /// Checks that the body ended where a list may end: after the whole list message (a body
+    /// cut after the envelope's first bytes must not pass for an empty list).
     pub fn finish(&self) -> anyhow::Result<()> {
         match self.state {
-            StreamState::Envelope if self.buf.is_empty() => Ok(()),
+            StreamState::Envelope if self.buf.is_empty() && self.list_read => Ok(()),
             _ => bail!("a truncated protobuf list body"),
         }
     }
@@ -460,6 +466,127 @@ mod tests {
         let status = status(&wrap("v1", "Status", s.encode_to_vec())).unwrap();
         assert_eq!((status.code, status.reason.as_str(), status.message.as_str()), (410, "Expired", "too old"));
         assert!(super::status(&wrap("apps/v1", "ReplicaSetList", vec![])).is_none());
+    }
+
+    /// A ReplicaSet as the API server stores one a Deployment made: owner reference, labels,
+    /// annotations, a pod template with a container; big enough for two-byte length prefixes.
+    fn full_rs(name: &str, revision: u32) -> ReplicaSet {
+        use k8s_pb::api::apps::v1::ReplicaSetSpec;
+        use k8s_pb::api::core::v1::{Container, ContainerPort, PodSpec, PodTemplateSpec};
+        let labels = || [("app".to_string(), "web".to_string()), ("pod-template-hash".into(), format!("{name}-hash"))];
+        ReplicaSet {
+            metadata: Some(meta::ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("shop".into()),
+                uid: Some(format!("0b5e-{name}-4c1d-9e6f-2a7b3c8d9e0f")),
+                resource_version: Some(format!("{}", 1000 + revision)),
+                generation: Some(1),
+                creation_timestamp: Some(meta::Time { seconds: Some(1_764_633_600), nanos: Some(0) }),
+                labels: labels().into_iter().collect(),
+                annotations: [
+                    ("deployment.kubernetes.io/revision".to_string(), revision.to_string()),
+                    ("deployment.kubernetes.io/desired-replicas".into(), "3".into()),
+                    ("deployment.kubernetes.io/max-replicas".into(), "4".into()),
+                ]
+                .into_iter()
+                .collect(),
+                owner_references: vec![meta::OwnerReference {
+                    api_version: Some("apps/v1".into()),
+                    kind: Some("Deployment".into()),
+                    name: Some("web".into()),
+                    uid: Some("7f3a9c2e-1b4d-4e5f-8a6b-9c0d1e2f3a4b".into()),
+                    controller: Some(true),
+                    block_owner_deletion: Some(true),
+                }],
+                ..Default::default()
+            }),
+            spec: Some(ReplicaSetSpec {
+                replicas: Some(0),
+                selector: Some(meta::LabelSelector {
+                    match_labels: labels().into_iter().collect(),
+                    ..Default::default()
+                }),
+                template: Some(PodTemplateSpec {
+                    metadata: Some(meta::ObjectMeta { labels: labels().into_iter().collect(), ..Default::default() }),
+                    spec: Some(PodSpec {
+                        containers: vec![Container {
+                            name: Some("web".into()),
+                            image: Some(format!("registry.example/web:v{revision}")),
+                            args: vec!["--listen=:8080".into(), "--log-format=json".into()],
+                            ports: vec![ContainerPort {
+                                container_port: Some(8080),
+                                protocol: Some("TCP".into()),
+                                ..Default::default()
+                            }],
+                            image_pull_policy: Some("IfNotPresent".into()),
+                            ..Default::default()
+                        }],
+                        restart_policy: Some("Always".into()),
+                        termination_grace_period_seconds: Some(30),
+                        dns_policy: Some("ClusterFirst".into()),
+                        ..Default::default()
+                    }),
+                }),
+                ..Default::default()
+            }),
+            status: Some(k8s_pb::api::apps::v1::ReplicaSetStatus {
+                replicas: Some(0),
+                observed_generation: Some(1),
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// Everything a [`ListStream`] hands over once `chunks` are pushed one after the other,
+    /// draining after each; the stream must end where a list may end.
+    fn read_in_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<ListPart> {
+        let mut stream = ListStream::default();
+        let mut parts = Vec::new();
+        for chunk in chunks {
+            stream.push(chunk);
+            while let Some(part) = stream.next_part().unwrap() {
+                parts.push(part);
+            }
+        }
+        stream.finish().unwrap();
+        parts
+    }
+
+    #[test]
+    fn a_list_body_split_anywhere_reads_as_the_whole_body() {
+        let items: Vec<ReplicaSet> = (1..=3).map(|r| full_rs(&format!("web-{r}"), r)).collect();
+        let list_meta = meta::ListMeta {
+            resource_version: Some("4711".into()),
+            r#continue: Some("eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NDcxMSwic3RhcnQiOiJzaG9wL3dlYi0zXHUwMDAwIn0".into()),
+            remaining_item_count: Some(997),
+            self_link: None,
+        };
+        let list = ReplicaSetList { metadata: Some(list_meta.clone()), items: items.clone() };
+        let body = wrap("apps/v1", "ReplicaSetList", list.encode_to_vec());
+        // What must come out, from the objects themselves, not from the reader.
+        let expected: Vec<ListPart> = std::iter::once(ListPart::Meta(list_meta))
+            .chain(items.iter().map(|rs| ListPart::Item(Bytes::from(rs.encode_to_vec()))))
+            .collect();
+        assert!(items[0].encoded_len() > 127, "items need two-byte length prefixes");
+
+        assert_eq!(read_in_chunks([body.as_slice()]), expected, "whole");
+        for at in 0..=body.len() {
+            let (head, tail) = body.split_at(at);
+            assert_eq!(read_in_chunks([head, tail]), expected, "split at byte {at} of {}", body.len());
+        }
+        assert_eq!(read_in_chunks(body.chunks(1)), expected, "one byte at a time");
+        assert_eq!(read_in_chunks(body.chunks(7)), expected, "seven bytes at a time");
+
+        // Cut short anywhere before the list message's end, the body is not taken for a whole
+        // list. After it come only the envelope's contentEncoding (3) and contentType (4), empty
+        // as the server writes them: `1a 00 22 00`.
+        assert_eq!(&body[body.len() - 4..], [0x1a, 0, 0x22, 0]);
+        for at in 0..body.len() - 4 {
+            let mut stream = ListStream::default();
+            stream.push(&body[..at]);
+            while stream.next_part().unwrap().is_some() {}
+            assert!(stream.finish().is_err(), "a body cut at byte {at} must not end as a list");
+        }
     }
 
     #[test]
