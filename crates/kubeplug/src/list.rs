@@ -883,6 +883,143 @@ mod tests {
         assert_eq!(batches, [("a,b".into(), false), ("a,b".into(), true), ("c".into(), false)]);
     }
 
+    const PROTOBUF_WATCH: &str = "application/vnd.kubernetes.protobuf;stream=watch";
+
+    /// One frame of a protobuf watch, as the API server writes it: a 4-byte big-endian length,
+    /// then a `WatchEvent` whose object is a ReplicaSet in its own envelope.
+    fn watch_frame(kind: &str, name: &str, annotations: &[(&str, &str)]) -> Vec<u8> {
+        use k8s_pb::api::apps::v1::ReplicaSet;
+        use k8s_pb::apimachinery::pkg::apis::meta::v1::{ObjectMeta, WatchEvent};
+        use k8s_pb::apimachinery::pkg::runtime::RawExtension;
+        use prost::Message as _;
+        let rs = ReplicaSet {
+            metadata: Some(ObjectMeta {
+                name: (!name.is_empty()).then(|| name.to_string()),
+                resource_version: Some("9".into()),
+                annotations: annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let event = WatchEvent {
+            r#type: Some(kind.into()),
+            object: Some(RawExtension { raw: Some(proto::wrap("apps/v1", "ReplicaSet", rs.encode_to_vec())) }),
+        };
+        let message = event.encode_to_vec();
+        [u32::try_from(message.len()).unwrap().to_be_bytes().as_slice(), &message].concat()
+    }
+
+    /// The bookmark that ends a watch-list's initial events.
+    fn initial_events_end() -> Vec<u8> {
+        watch_frame("BOOKMARK", "", &[("k8s.io/initial-events-end", "true")])
+    }
+
+    /// A server whose watch-list answer is `watch`; its paged list is a,b then c, in protobuf.
+    fn watch_list_server(
+        watch: impl Fn() -> (u16, &'static str, Vec<u8>) + Send + Sync + 'static,
+    ) -> (kube::Client, Arc<Mutex<Vec<String>>>) {
+        mock_client_raw(move |q, _| match q {
+            q if q.contains("watch=true") => watch(),
+            q if q.contains("continue=t1") => (200, PROTOBUF, proto_page(&["c"], None)),
+            _ => (200, PROTOBUF, proto_page(&["a", "b"], Some("t1"))),
+        })
+    }
+
+    /// The batches a watch-list read hands over, batches of `limit`.
+    async fn read_watch_list(client: &kube::Client, limit: u32) -> anyhow::Result<Vec<(String, bool)>> {
+        let mut batches = Vec::new();
+        let params = ListParams::default().limit(limit);
+        super::list_protobuf(client, &rs(), Some("shop"), &params, ReadMode::WatchList, |b: Batch<Lean>| {
+            batches.push((names(&b.items).join(","), b.restarted));
+            Ok(())
+        })
+        .await?;
+        Ok(batches)
+    }
+
+    /// The kinds of request a read made, in order: `watch-list` or `page`.
+    fn requests(log: &Mutex<Vec<String>>) -> Vec<&'static str> {
+        log.lock()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                if q.contains("watch=true") {
+                    assert!(q.contains("sendInitialEvents=true"), "{q}");
+                    assert!(q.contains("resourceVersionMatch=NotOlderThan"), "{q}");
+                    "watch-list"
+                } else {
+                    assert!(q.contains("limit=500") && !q.contains("sendInitialEvents"), "{q}");
+                    "page"
+                }
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_watch_list_ends_at_the_initial_events_bookmark_without_paging() {
+        let (client, log) = watch_list_server(|| {
+            let frames = [watch_frame("ADDED", "x", &[]), watch_frame("ADDED", "y", &[]), initial_events_end()];
+            (200, PROTOBUF_WATCH, frames.concat())
+        });
+        assert_eq!(read_watch_list(&client, 500).await.unwrap(), [("x,y".into(), false)]);
+        assert_eq!(requests(&log), ["watch-list"]);
+    }
+
+    #[tokio::test]
+    async fn a_watch_list_refused_as_invalid_or_forbidden_is_read_paged() {
+        for code in [400, 403, 422] {
+            let (client, log) = watch_list_server(move || {
+                let refused = format!(
+                    r#"{{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Invalid","code":{code}}}"#
+                );
+                (code, JSON, refused.into_bytes())
+            });
+            let batches = read_watch_list(&client, 500).await.unwrap();
+            assert_eq!(batches, [("a,b".into(), false), ("c".into(), false)], "after a {code}");
+            assert_eq!(requests(&log), ["watch-list", "page", "page"], "after a {code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_watch_list_answered_in_json_is_read_paged() {
+        // A server (or a proxy) that does not speak protobuf watches: JSON events, never decoded.
+        let (client, log) = watch_list_server(|| {
+            let events = r#"{"type":"ADDED","object":{"kind":"ReplicaSet","apiVersion":"apps/v1","metadata":{"name":"x"}}}
+"#;
+            (200, JSON, events.as_bytes().to_vec())
+        });
+        assert_eq!(read_watch_list(&client, 500).await.unwrap(), [("a,b".into(), false), ("c".into(), false)]);
+        assert_eq!(requests(&log), ["watch-list", "page", "page"]);
+    }
+
+    #[tokio::test]
+    async fn a_watch_list_that_ends_before_its_bookmark_is_read_paged_from_the_start() {
+        // A server that took it for a plain watch: the events are not known to be all of them.
+        let (client, log) = watch_list_server(|| {
+            (200, PROTOBUF_WATCH, [watch_frame("ADDED", "x", &[]), watch_frame("ADDED", "y", &[])].concat())
+        });
+        assert_eq!(read_watch_list(&client, 500).await.unwrap(), [("a,b".into(), false), ("c".into(), false)]);
+        assert_eq!(requests(&log), ["watch-list", "page", "page"]);
+
+        // With batches of one, x was handed over before the stream ended: the paged list says
+        // to drop it (restarted), and nothing of the watch remains.
+        let (client, _) = watch_list_server(|| {
+            (200, PROTOBUF_WATCH, [watch_frame("ADDED", "x", &[]), watch_frame("ADDED", "y", &[])].concat())
+        });
+        assert_eq!(
+            read_watch_list(&client, 1).await.unwrap(),
+            [("x".into(), false), ("y".into(), false), ("a,b".into(), true), ("c".into(), false)]
+        );
+        let (client, _) = watch_list_server(|| {
+            (200, PROTOBUF_WATCH, [watch_frame("ADDED", "x", &[]), watch_frame("ADDED", "y", &[])].concat())
+        });
+        let all: Vec<Lean> =
+            list_all_protobuf(&client, &rs(), Some("shop"), &ListParams::default().limit(1), ReadMode::WatchList)
+                .await
+                .unwrap();
+        assert_eq!(names(&all), ["a", "b", "c"]);
+    }
+
     #[tokio::test]
     async fn a_protobuf_error_keeps_the_servers_message() {
         let (client, _) = mock_client_raw(|q, _| {
