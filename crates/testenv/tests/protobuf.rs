@@ -196,3 +196,78 @@ fn the_fake_answers_protobuf_like_the_real_server_real() {
     );
     assert_eq!(compared, 5);
 }
+
+/// What of a watch-list answer must agree: the events' types, each object's envelope type and
+/// name, and the bookmark that ends the initial events (uids and resourceVersions are each
+/// server's own).
+#[derive(Debug, PartialEq)]
+struct Watched {
+    status: u16,
+    content_type: String,
+    /// (event type, envelope apiVersion, envelope kind, object name), initial ADDED events
+    /// sorted by name (the watch cache does not promise an order).
+    events: Vec<(String, String, String, String)>,
+    /// Whether each bookmark carries `k8s.io/initial-events-end: "true"` and a resourceVersion.
+    bookmarks: Vec<(bool, bool)>,
+    /// Whether the stream ended on a whole frame.
+    whole_frames: bool,
+}
+
+/// One watch-list of `path` in protobuf, read until the server closes it (`timeoutSeconds`).
+fn watch_list(env: &Env, path: &str) -> Watched {
+    let query =
+        "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=2";
+    let resp = env.request(Some("admin"), "GET", &format!("{path}?{query}"), &[("Accept", proto::ACCEPT)], None);
+    let content_type =
+        resp.headers.iter().find(|(k, _)| k == "content-type").map(|(_, v)| v.clone()).unwrap_or_default();
+    let mut frames = proto::FrameStream::default();
+    frames.push(&resp.body);
+    let mut watched =
+        Watched { status: resp.status, content_type, events: Vec::new(), bookmarks: Vec::new(), whole_frames: false };
+    while let Some(frame) = frames.next_frame() {
+        let event = proto::WatchEvent::decode(&frame).expect("a protobuf watch event");
+        let type_meta = event.object.type_meta.clone().unwrap_or_default();
+        let raw = event.object.raw.as_deref().unwrap_or_default();
+        let meta = k8s_pb::api::apps::v1::ReplicaSet::decode(raw).unwrap().metadata.unwrap_or_default();
+        if event.kind == "BOOKMARK" {
+            let rv = event.initial_events_end();
+            watched.bookmarks.push((rv.is_some(), rv.is_some_and(|rv| !rv.is_empty())));
+        }
+        watched.events.push((
+            event.kind.clone(),
+            type_meta.api_version.unwrap_or_default(),
+            type_meta.kind.unwrap_or_default(),
+            meta.name.unwrap_or_default(),
+        ));
+    }
+    watched.whole_frames = frames.is_empty();
+    let initial = watched.events.iter().position(|e| e.0 == "BOOKMARK").unwrap_or(watched.events.len());
+    watched.events[..initial].sort();
+    watched
+}
+
+#[test]
+#[cfg_attr(
+    not(kubeplug_real_server),
+    ignore = "no real server: set KUBEBUILDER_ASSETS (envtest) or KUBEPLUG_TEST_KUBECONFIG"
+)]
+fn the_fake_answers_a_protobuf_watch_list_like_the_real_server_real() {
+    let real = Env::new(Backend::Real);
+    let fake = Env::new(Backend::Fake);
+    let ns = real.name("watchlist");
+    let group = format!("{}.example.com", real.name("watchlist"));
+    seed(&real, &ns, &group);
+    seed(&fake, &ns, &group);
+    let rs = format!("/apis/apps/v1/namespaces/{ns}/replicasets");
+    let r = watch_list(&real, &rs);
+    let f = watch_list(&fake, &rs);
+    assert_eq!(f, r, "the fake (left) differs from the real server (right)");
+    // Hand-written expectations on the real answer, so that agreeing on nothing cannot pass.
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type, "application/vnd.kubernetes.protobuf;stream=watch");
+    let added = |name: &str| ("ADDED".to_string(), "apps/v1".to_string(), "ReplicaSet".to_string(), name.to_string());
+    let bookmark = ("BOOKMARK".to_string(), "apps/v1".to_string(), "ReplicaSet".to_string(), String::new());
+    assert_eq!(r.events, [added("web-1"), added("web-2"), added("zz-bare"), bookmark]);
+    assert_eq!(r.bookmarks, [(true, true)], "one bookmark, ending the initial events, with a resourceVersion");
+    assert!(r.whole_frames);
+}
