@@ -15,6 +15,7 @@ mod list;
 mod openapi;
 mod patch;
 mod proto;
+mod protobuf;
 pub mod rbac;
 mod registry;
 mod reply;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::cluster::Cluster;
 use crate::list::{self, ListQuery};
 use crate::patch;
+use crate::protobuf;
 use crate::registry::ResourceType;
 use crate::reply::Reply;
 use crate::request::RequestInfo;
@@ -115,10 +116,29 @@ fn get(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, ns: &str) -> ApiR
     if table::wants_table(call.accept) {
         return Ok(Reply::json(200, &table::table(rt, &[obj], None)));
     }
+    // As the real server does: protobuf to a client that prefers it, for the kinds encoded here.
+    if protobuf::preferred(call.accept)
+        && let Some(body) = protobuf::object_body(rt, &obj.value)
+    {
+        return Ok(Reply { content_type: crate::proto::CONTENT_TYPE.into(), ..Reply::raw(200, body) });
+    }
     Ok(object_reply(200, rt, &obj))
 }
 
 fn list(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Reply> {
+    let protobuf = protobuf::preferred(call.accept) && !table::wants_table(call.accept);
+    match list_page(cluster, call, rt, protobuf) {
+        // The real server encodes errors in the negotiated format too (an expired continue
+        // token reaches a protobuf client as a protobuf Status).
+        Err(e) if protobuf && protobuf::encodes(rt) => match protobuf::status_body(&e.body) {
+            Some(body) => Ok(Reply { content_type: crate::proto::CONTENT_TYPE.into(), ..Reply::raw(e.code, body) }),
+            None => Err(e),
+        },
+        other => other,
+    }
+}
+
+fn list_page(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, protobuf: bool) -> ApiResult<Reply> {
     let namespace = (!call.info.namespace.is_empty()).then(|| call.info.namespace.clone());
     let q = ListQuery::from_query(rt, namespace, call.query)?;
     if cluster.faults().take_expire_tokens() {
@@ -128,8 +148,11 @@ fn list(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Rep
     }
     let store = cluster.store();
     let page = list::select(&store, rt, &q)?;
+    let encoded = if protobuf { protobuf::list_body(rt, &page) } else { None };
     let mut reply = if table::wants_table(call.accept) {
         Reply::json(200, &table::table(rt, &page.items, Some(&page)))
+    } else if let Some(body) = encoded {
+        Reply { content_type: crate::proto::CONTENT_TYPE.into(), ..Reply::raw(200, body) }
     } else {
         Reply::raw(200, list::list_body(rt, &page))
     };
@@ -139,31 +162,72 @@ fn list(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Rep
 
 /// A watch: without a resourceVersion (or with "0") the current objects first, as ADDED
 /// events; then every change of matching objects until `timeoutSeconds` (default 30 minutes).
-/// The fake keeps no history, so a resourceVersion in the past starts from now.
+/// The fake keeps no history, so a resourceVersion in the past starts from now. A watch-list
+/// (`sendInitialEvents=true`, which needs `resourceVersionMatch=NotOlderThan`, as on the real
+/// server) sends the current objects whatever the resourceVersion, then the bookmark annotated
+/// `k8s.io/initial-events-end`. ReplicaSets and Deployments are sent as protobuf frames to
+/// clients that prefer it, when every initial object encodes exactly; a later change that does
+/// not encode ends the watch (the client watches again).
 fn watch(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Reply> {
     let namespace = (!call.info.namespace.is_empty()).then(|| call.info.namespace.clone());
     let mut q = ListQuery::from_query(rt, namespace, call.query)?;
     q.limit = 0;
     q.continue_token = None;
-    let from_now = call.param("resourceVersion").is_some_and(|rv| !rv.is_empty() && rv != "0");
+    let watch_list = call.param("sendInitialEvents") == Some("true");
+    if watch_list && call.param("resourceVersionMatch") != Some("NotOlderThan") {
+        return Err(status::invalid(
+            "ListOptions.meta.k8s.io",
+            "meta.k8s.io",
+            "ListOptions",
+            "",
+            &[status::Cause {
+                reason: "FieldValueForbidden",
+                message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan".into(),
+                field: "resourceVersionMatch".into(),
+            }],
+        ));
+    }
+    let from_now = !watch_list && call.param("resourceVersion").is_some_and(|rv| !rv.is_empty() && rv != "0");
     let timeout = call.param("timeoutSeconds").and_then(|t| t.parse().ok()).unwrap_or(1800u64);
     let store = cluster.store();
     let receiver = store.subscribe();
-    let mut initial = Vec::new();
-    if !from_now {
-        for item in list::select(&store, rt, &q)?.items {
-            initial.extend_from_slice(&watch_line("ADDED", &item));
-        }
-    }
+    let current = if from_now { Vec::new() } else { list::select(&store, rt, &q)?.items };
+    let bookmark = watch_list.then(|| {
+        json!({
+            "kind": rt.kind, "apiVersion": rt.api_version(),
+            "metadata": {"resourceVersion": store.current_rv().to_string(), "annotations": {"k8s.io/initial-events-end": "true"}}
+        })
+    });
     drop(store);
-    let type_key = (rt.group.clone(), rt.plural.clone());
-    let events = futures::stream::unfold(receiver, move |mut rx| {
-        let (type_key, q) = (type_key.clone(), q.clone());
+    let frames: Option<Vec<Vec<u8>>> = (protobuf::preferred(call.accept) && protobuf::encodes(rt))
+        .then(|| {
+            let added = current.iter().map(|item| protobuf::watch_frame(rt, "ADDED", &item.value));
+            added.chain(bookmark.iter().map(|b| protobuf::watch_frame(rt, "BOOKMARK", b))).collect()
+        })
+        .flatten();
+    let protobuf = frames.is_some();
+    let initial: Vec<u8> = match frames {
+        Some(frames) => frames.concat(),
+        None => {
+            let added = current.iter().flat_map(|item| watch_line("ADDED", &item.object_json()));
+            let end =
+                bookmark.iter().flat_map(|b| watch_line("BOOKMARK", &serde_json::to_vec(b).expect("JSON serializes")));
+            added.chain(end).collect()
+        }
+    };
+    let (type_key, rt) = ((rt.group.clone(), rt.plural.clone()), rt.clone());
+    let changes = futures::stream::unfold(receiver, move |mut rx| {
+        let (type_key, q, rt) = (type_key.clone(), q.clone(), rt.clone());
         async move {
             loop {
                 match rx.recv().await {
                     Ok(e) if e.type_key == type_key && list::matches(&q, &e.object) => {
-                        return Some((Ok(Bytes::from(watch_line(e.kind, &e.object))), rx));
+                        let line = if protobuf {
+                            protobuf::watch_frame(&rt, e.kind, &e.object.value)?
+                        } else {
+                            watch_line(e.kind, &e.object.object_json())
+                        };
+                        return Some((Ok(Bytes::from(line)), rx));
                     }
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
@@ -172,15 +236,18 @@ fn watch(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Re
         }
     });
     let deadline = tokio::time::sleep(std::time::Duration::from_secs(timeout));
-    let events = futures::StreamExt::take_until(events, deadline);
+    let changes = futures::StreamExt::take_until(changes, deadline);
     let mut reply = Reply::raw(200, Bytes::from(initial));
-    reply.stream = Some(Box::pin(events));
+    if protobuf {
+        reply.content_type = protobuf::WATCH_CONTENT_TYPE.into();
+    }
+    reply.stream = Some(Box::pin(changes));
     Ok(reply)
 }
 
-fn watch_line(kind: &str, object: &Stored) -> Vec<u8> {
+fn watch_line(kind: &str, object_json: &[u8]) -> Vec<u8> {
     let mut out = format!("{{\"type\":\"{kind}\",\"object\":").into_bytes();
-    out.extend_from_slice(&object.object_json());
+    out.extend_from_slice(object_json);
     out.extend_from_slice(b"}\n");
     out
 }

@@ -24,6 +24,7 @@ pub mod list;
 pub mod messages;
 pub mod output;
 pub mod progress;
+pub mod proto;
 pub mod retry;
 pub mod run;
 pub mod transport;

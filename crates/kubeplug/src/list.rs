@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::discovery::group_resource;
+use crate::proto::{self, ProtobufItem};
 
 /// Page size when the caller sets none (kubectl's `--chunk-size` default).
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
@@ -28,7 +29,7 @@ pub struct Batch<T> {
     /// batches gave you, they will be handed over again.
     pub restarted: bool,
     /// How many items follow this page, as the server counts them (`remainingItemCount`; it
-    /// gives none with a label or field selector, nor on the last page).
+    /// gives none with a label or field selector, nor on the last page, nor to a streamed list).
     pub remaining: Option<u64>,
 }
 
@@ -60,6 +61,331 @@ pub async fn list_pages<T, F>(
     resource: &ApiResource,
     namespace: Option<&str>,
     params: &ListParams,
+    on_batch: F,
+) -> anyhow::Result<()>
+where
+    T: DeserializeOwned,
+    F: FnMut(Batch<T>) -> anyhow::Result<()>,
+{
+    list_loop(client, resource, namespace, params, None, on_batch).await
+}
+
+/// How a list of a built-in kind is read. All but [`ReadMode::Cached`] are consistent reads:
+/// they show nothing older than the moment the list started, as kubectl's lists do. The figures
+/// behind the default are in BENCHMARKS.md ("Reading a big list").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReadMode {
+    /// Pages of `limit` items following continue tokens, kubectl's way: each page is read from
+    /// etcd and encoded apart, and only two pages are ever held.
+    Paged,
+    /// A watch-list (`sendInitialEvents=true`, `resourceVersionMatch=NotOlderThan`, no
+    /// resourceVersion): the watch cache streams every object as an event once it has caught up
+    /// with etcd, and a bookmark ends the list. Items are decoded as the events arrive. Servers
+    /// without it (before 1.27, or with the WatchList feature off) refuse it, and the list is
+    /// read [`ReadMode::Paged`] instead; so is it for a user who may list but not watch.
+    WatchList,
+    /// One response without `limit`, decoded as it streams in: the fastest consistent read
+    /// measured. The server builds the whole response at once, from its watch cache where
+    /// ConsistentListFromCache is on (1.31+), else from etcd.
+    #[default]
+    Stream,
+    /// `resourceVersion=0`: whatever the watch cache holds, which may lag etcd. Never a default;
+    /// only taken when the user asks for it.
+    Cached,
+}
+
+/// [`list_pages`] for built-in kinds, read as protobuf: the server encodes protobuf at a fraction
+/// of JSON's cost, and items are decoded straight into `T` by [`ProtobufItem::decode_protobuf`].
+/// Pages the server answers in JSON (custom resources, servers or proxies without protobuf) are
+/// decoded as JSON; a server that refuses protobuf (406, 415) is asked again in JSON, and the
+/// rest of the list stays JSON. Paging, retries and restarts are those of [`list_pages`].
+pub async fn list_pages_protobuf<T, F>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    on_batch: F,
+) -> anyhow::Result<()>
+where
+    T: ProtobufItem,
+    F: FnMut(Batch<T>) -> anyhow::Result<()>,
+{
+    list_protobuf(client, resource, namespace, params, ReadMode::Paged, on_batch).await
+}
+
+/// Lists a built-in kind as protobuf, read the way `mode` says (see [`ReadMode`]), handing
+/// over batches of at most `params.limit` (else [`DEFAULT_PAGE_SIZE`]) items as they are decoded.
+pub async fn list_protobuf<T, F>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    mode: ReadMode,
+    mut on_batch: F,
+) -> anyhow::Result<()>
+where
+    T: ProtobufItem,
+    F: FnMut(Batch<T>) -> anyhow::Result<()>,
+{
+    let what = || describe_target(resource, namespace);
+    let batch = params.limit.unwrap_or(DEFAULT_PAGE_SIZE) as usize;
+    let mut restarted = false;
+    if mode == ReadMode::WatchList {
+        match watch_list(client, resource, namespace, params, batch, &mut on_batch).await {
+            Ok(WatchListEnd::Done) => return Ok(()),
+            Ok(WatchListEnd::Unsupported { handed_over }) => restarted = handed_over,
+            Err(e) => return Err(e.context(format!("listing {}", what()))),
+        }
+    }
+    match mode {
+        ReadMode::Stream | ReadMode::Cached => {
+            stream_list(client, resource, namespace, params, mode == ReadMode::Cached, batch, &mut on_batch)
+                .await
+                .with_context(|| format!("listing {}", what()))
+        }
+        ReadMode::Paged | ReadMode::WatchList => {
+            let mut first = true;
+            list_loop(client, resource, namespace, params, Some(T::decode_protobuf), |mut b: Batch<T>| {
+                // A watch-list that handed over items before it turned out unsupported.
+                b.restarted |= std::mem::take(&mut first) && restarted;
+                on_batch(b)
+            })
+            .await
+        }
+    }
+}
+
+/// How a watch-list ended.
+enum WatchListEnd {
+    /// At the bookmark that ends the initial events: the list is complete.
+    Done,
+    /// The server does not do watch-lists (or not for this user); items were handed over already
+    /// if `handed_over`.
+    Unsupported { handed_over: bool },
+}
+
+/// Hands `items` over in batches of `size`, the last one on `flush`.
+struct Batcher<'a, T, F> {
+    items: Vec<T>,
+    size: usize,
+    restarted: bool,
+    handed_over: bool,
+    on_batch: &'a mut F,
+}
+
+impl<'a, T, F: FnMut(Batch<T>) -> anyhow::Result<()>> Batcher<'a, T, F> {
+    fn new(size: usize, on_batch: &'a mut F) -> Self {
+        Self {
+            items: Vec::with_capacity(size.min(4096)),
+            size: size.max(1),
+            restarted: false,
+            handed_over: false,
+            on_batch,
+        }
+    }
+
+    fn push(&mut self, item: T) -> anyhow::Result<()> {
+        self.items.push(item);
+        if self.items.len() >= self.size { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        if self.items.is_empty() && !self.restarted {
+            return Ok(());
+        }
+        let items = std::mem::replace(&mut self.items, Vec::with_capacity(self.size.min(4096)));
+        self.handed_over = true;
+        (self.on_batch)(Batch { items, restarted: std::mem::take(&mut self.restarted), remaining: None })
+    }
+
+    /// Starts over: what was handed over is to be dropped.
+    fn restart(&mut self) {
+        self.items.clear();
+        self.restarted = self.handed_over;
+    }
+}
+
+/// A request for `path` with `query` asking for protobuf, its body streamed.
+fn streamed_request(mut request: http::Request<Vec<u8>>) -> http::Request<kube::client::Body> {
+    request.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static(proto::ACCEPT));
+    request.extensions_mut().insert(crate::transport::Streamed);
+    request.map(kube::client::Body::from)
+}
+
+/// The error an error answer stands for (its body is small: read whole).
+async fn error_status(response: http::Response<kube::client::Body>) -> kube::Error {
+    let code = response.status();
+    let protobuf = content_is_protobuf(response.headers());
+    match response.into_body().collect_bytes().await {
+        Ok(body) => api_error(code, protobuf, &body),
+        Err(e) => e,
+    }
+}
+
+fn content_is_protobuf(headers: &http::HeaderMap) -> bool {
+    headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(proto::is_protobuf)
+}
+
+fn api_error(code: http::StatusCode, protobuf: bool, body: &[u8]) -> kube::Error {
+    let decoded = if protobuf { proto::status(body) } else { serde_json::from_slice::<Status>(body).ok() };
+    let status = decoded.unwrap_or_else(|| {
+        Status::failure(String::from_utf8_lossy(body).trim(), "Failed to parse error data").with_code(code.as_u16())
+    });
+    kube::Error::Api(Box::new(status))
+}
+
+/// [`ReadMode::WatchList`]: items are handed over as their events arrive, until the bookmark
+/// that ends the initial events.
+async fn watch_list<T, F>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    batch: usize,
+    on_batch: &mut F,
+) -> anyhow::Result<WatchListEnd>
+where
+    T: ProtobufItem,
+    F: FnMut(Batch<T>) -> anyhow::Result<()>,
+{
+    use http_body_util::BodyExt as _;
+    let path = DynamicObject::url_path(resource, namespace);
+    let mut wp = kube::api::WatchParams::streaming_lists();
+    wp.label_selector = params.label_selector.clone();
+    wp.field_selector = params.field_selector.clone();
+    let mut batcher = Batcher::new(batch, on_batch);
+    let mut restarts = 0;
+    'attempt: loop {
+        let request = Request::new(&path).watch(&wp, "").map_err(kube::Error::BuildRequest)?;
+        let response = client.send(streamed_request(request)).await?;
+        let status = response.status();
+        if matches!(status.as_u16(), 400 | 403 | 406 | 415 | 422) {
+            // Refused as invalid (sendInitialEvents or resourceVersionMatch unknown to this
+            // server, the WatchList feature off) or not in protobuf: no watch-list here. RBAC
+            // grants `watch` apart from `list`: who may list but not watch gets the paged list,
+            // and who may do neither gets the list's refusal, naming the verb kubectl names.
+            return Ok(WatchListEnd::Unsupported { handed_over: batcher.handed_over });
+        }
+        if !status.is_success() {
+            return Err(error_status(response).await.into());
+        }
+        if !content_is_protobuf(response.headers()) {
+            return Ok(WatchListEnd::Unsupported { handed_over: batcher.handed_over });
+        }
+        let mut body = response.into_body();
+        let mut frames = proto::FrameStream::default();
+        loop {
+            let chunk = match body.frame().await {
+                None => break,
+                Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
+                Some(Err(e)) if restarts < MAX_RESTARTS && crate::retry::is_dropped_connection(&e) => {
+                    // Cut mid-stream: start again, dropping what was handed over.
+                    restarts += 1;
+                    batcher.restart();
+                    continue 'attempt;
+                }
+                Some(Err(e)) => return Err(e.into()),
+            };
+            frames.push(&chunk);
+            while let Some(frame) = frames.next_frame() {
+                let event = proto::WatchEvent::decode(&frame)?;
+                match event.kind.as_str() {
+                    "ADDED" => batcher.push(T::decode_protobuf(event.object.raw.as_deref().unwrap_or_default())?)?,
+                    "BOOKMARK" if event.initial_events_end().is_some() => {
+                        batcher.flush()?;
+                        return Ok(WatchListEnd::Done);
+                    }
+                    "BOOKMARK" => {}
+                    "ERROR" => {
+                        let raw = event.object.raw.as_deref().unwrap_or_default();
+                        let status = proto::status(&proto::wrap("v1", "Status", raw.to_vec()));
+                        let status = status.unwrap_or_else(|| Status::failure("an ERROR event", "Unknown"));
+                        return Err(kube::Error::Api(Box::new(status)).into());
+                    }
+                    other => anyhow::bail!("unexpected {other} event among a watch-list's initial events"),
+                }
+            }
+        }
+        // The server closed the watch before the bookmark: a server that took the request for
+        // a plain watch. The initial events are then not known to be complete.
+        return Ok(WatchListEnd::Unsupported { handed_over: batcher.handed_over });
+    }
+}
+
+/// [`ReadMode::Stream`] and [`ReadMode::Cached`]: one response, decoded as it streams in.
+async fn stream_list<T, F>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    cached: bool,
+    batch: usize,
+    on_batch: &mut F,
+) -> anyhow::Result<()>
+where
+    T: ProtobufItem,
+    F: FnMut(Batch<T>) -> anyhow::Result<()>,
+{
+    use http_body_util::BodyExt as _;
+    let path = DynamicObject::url_path(resource, namespace);
+    let mut params = params.clone();
+    params.limit = None;
+    params.continue_token = None;
+    if cached {
+        params = params.match_any();
+    }
+    let mut batcher = Batcher::new(batch, on_batch);
+    let mut restarts = 0;
+    'attempt: loop {
+        let request = Request::new(&path).list(&params).map_err(kube::Error::BuildRequest)?;
+        let response = client.send(streamed_request(request)).await?;
+        if !response.status().is_success() {
+            return Err(error_status(response).await.into());
+        }
+        if !content_is_protobuf(response.headers()) {
+            // JSON after all (a proxy without protobuf): one page, read whole.
+            let body = response.into_body().collect_bytes().await?;
+            let page: Page<T> = serde_json::from_slice(&body).context("decoding the list")?;
+            for item in page.items {
+                batcher.push(item)?;
+            }
+            return batcher.flush();
+        }
+        let mut body = response.into_body();
+        let mut list = proto::ListStream::default();
+        loop {
+            let chunk = match body.frame().await {
+                None => break,
+                Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
+                Some(Err(e)) if restarts < MAX_RESTARTS && crate::retry::is_dropped_connection(&e) => {
+                    restarts += 1;
+                    batcher.restart();
+                    continue 'attempt;
+                }
+                Some(Err(e)) => return Err(e.into()),
+            };
+            list.push(&chunk);
+            while let Some(part) = list.next_part()? {
+                if let proto::ListPart::Item(item) = part {
+                    batcher.push(T::decode_protobuf(&item)?)?;
+                }
+            }
+        }
+        list.finish()?;
+        return batcher.flush();
+    }
+}
+
+/// Decodes one item's protobuf message.
+type ProtobufDecoder<T> = fn(&[u8]) -> anyhow::Result<T>;
+
+/// The paging loop of both wire formats: with a protobuf decoder, protobuf is asked for.
+async fn list_loop<T, F>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    protobuf: Option<ProtobufDecoder<T>>,
     mut on_batch: F,
 ) -> anyhow::Result<()>
 where
@@ -72,39 +398,66 @@ where
     params.limit = Some(params.limit.unwrap_or(DEFAULT_PAGE_SIZE));
     params.continue_token = None;
 
+    let mut accept = protobuf.map(|_| proto::ACCEPT);
     let mut restarts = 0;
     let mut restarted = false;
-    let mut next = Some(spawn_fetch(client, &path, &params));
+    let mut next = Some(spawn_fetch(client, &path, &params, accept));
     while let Some(fetch) = next.take() {
-        let body = match fetch.await.context("list task failed")? {
-            Ok(body) => body,
+        let page = match fetch.await.context("list task failed")? {
+            Ok(page) => page,
             Err(kube::Error::Api(status)) if status.code == 410 && restarts < MAX_RESTARTS => {
                 // The continue token outlived etcd's compaction window: start again.
                 restarts += 1;
                 restarted = true;
                 params.continue_token = None;
-                next = Some(spawn_fetch(client, &path, &params));
+                next = Some(spawn_fetch(client, &path, &params, accept));
+                continue;
+            }
+            Err(kube::Error::Api(status)) if matches!(status.code, 406 | 415) && accept.is_some() => {
+                // Not Acceptable / Unsupported Media Type: this server (or a proxy before it)
+                // will not speak protobuf here; the same page again, in JSON.
+                accept = None;
+                next = Some(spawn_fetch(client, &path, &params, accept));
                 continue;
             }
             Err(e) => return Err(anyhow::Error::new(e).context(format!("listing {}", what()))),
         };
-        let text = std::str::from_utf8(&body).with_context(|| format!("decoding a page of {}", what()))?;
-        let meta = list_meta(text).with_context(|| format!("decoding a page of {}", what()))?;
-        if let Some(token) = meta.continue_token.filter(|t| !t.is_empty()) {
-            params.continue_token = Some(token);
-            next = Some(spawn_fetch(client, &path, &params));
-        }
-        let page: Page<T> = serde_json::from_str(text).with_context(|| format!("decoding a page of {}", what()))?;
-        drop(body);
-        let (restarted, remaining) = (std::mem::take(&mut restarted), meta.remaining_item_count);
-        on_batch(Batch { items: page.items, restarted, remaining })?;
+        let decode_error = || format!("decoding a page of {}", what());
+        let (items, remaining) = match (page.protobuf, protobuf) {
+            (true, Some(decode)) => {
+                let unknown = proto::unwrap(&page.body).with_context(decode_error)?;
+                let raw = unknown.raw.as_deref().unwrap_or_default();
+                let list = proto::ListPage::new(raw).with_context(decode_error)?;
+                let meta = list.meta().with_context(decode_error)?;
+                if let Some(token) = meta.r#continue.filter(|t| !t.is_empty()) {
+                    params.continue_token = Some(token);
+                    next = Some(spawn_fetch(client, &path, &params, accept));
+                }
+                drop(page);
+                let items = list.items().map(decode).collect::<anyhow::Result<Vec<T>>>().with_context(decode_error)?;
+                (items, meta.remaining_item_count.and_then(|n| u64::try_from(n).ok()))
+            }
+            (true, None) => anyhow::bail!("{}: the server answered protobuf, which was not asked for", decode_error()),
+            (false, _) => {
+                let text = std::str::from_utf8(&page.body).with_context(decode_error)?;
+                let meta = list_meta(text).with_context(decode_error)?;
+                if let Some(token) = meta.continue_token.filter(|t| !t.is_empty()) {
+                    params.continue_token = Some(token);
+                    next = Some(spawn_fetch(client, &path, &params, accept));
+                }
+                let items: Page<T> = serde_json::from_str(text).with_context(decode_error)?;
+                (items.items, meta.remaining_item_count)
+            }
+        };
+        on_batch(Batch { items, restarted: std::mem::take(&mut restarted), remaining })?;
     }
     Ok(())
 }
 
 /// The page's list metadata (continue token, remaining count), read before the items are decoded
-/// so that the next request can start at once. The API server writes a list's own metadata before its items; reading just that
-/// saves a scan of the whole page. Any other layout falls back to the full scan.
+/// so that the next request can start at once. The API server writes a list's own metadata
+/// before its items; reading just that saves a scan of the whole page. Any other layout falls
+/// back to the full scan.
 fn list_meta(text: &str) -> serde_json::Result<ListMeta> {
     const KEY: &str = "\"metadata\":";
     if let Some(pos) = text.find(KEY)
@@ -135,6 +488,26 @@ pub async fn list_all<T: DeserializeOwned>(
     Ok(all)
 }
 
+/// Lists every item of a built-in kind into one vector, as protobuf (see [`list_protobuf`]).
+pub async fn list_all_protobuf<T: ProtobufItem>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    mode: ReadMode,
+) -> anyhow::Result<Vec<T>> {
+    let mut all = Vec::new();
+    list_protobuf(client, resource, namespace, params, mode, |batch: Batch<T>| {
+        if batch.restarted {
+            all.clear();
+        }
+        all.extend(batch.items);
+        Ok(())
+    })
+    .await?;
+    Ok(all)
+}
+
 /// `replicasets.apps in namespace "shop"` / `in all namespaces` / cluster-scoped: just the resource.
 pub fn describe_target(resource: &ApiResource, namespace: Option<&str>) -> String {
     let gr = group_resource(&resource.plural, &resource.group);
@@ -151,49 +524,95 @@ pub async fn get<T: DeserializeOwned>(
     namespace: Option<&str>,
     name: &str,
 ) -> anyhow::Result<Option<T>> {
-    let path = DynamicObject::url_path(resource, namespace);
-    // Retried, where worth it, by the client's transport (crate::retry).
-    let fetched = match Request::new(&path).get(name, &GetParams::default()) {
-        Ok(request) => client.request::<T>(request).await,
-        Err(e) => Err(kube::Error::BuildRequest(e)),
-    };
-    match fetched {
-        Ok(object) => Ok(Some(object)),
-        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
-        Err(e) => Err(anyhow::Error::new(e)).with_context(|| {
-            let kind = group_resource(&resource.plural, &resource.group);
-            match namespace {
-                Some(ns) => format!("getting {kind} {ns}/{name}"),
-                None => format!("getting {kind} {name}"),
-            }
-        }),
-    }
+    get_as(client, resource, namespace, name, None).await
 }
 
-fn spawn_fetch(client: &kube::Client, path: &str, params: &ListParams) -> tokio::task::JoinHandle<kube::Result<Bytes>> {
+/// [`get`] for a built-in kind, read as protobuf (JSON if that is what the server answers).
+pub async fn get_protobuf<T: ProtobufItem>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+) -> anyhow::Result<Option<T>> {
+    get_as(client, resource, namespace, name, Some(T::decode_protobuf)).await
+}
+
+async fn get_as<T: DeserializeOwned>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+    protobuf: Option<ProtobufDecoder<T>>,
+) -> anyhow::Result<Option<T>> {
+    let path = DynamicObject::url_path(resource, namespace);
+    let what = || {
+        let kind = group_resource(&resource.plural, &resource.group);
+        match namespace {
+            Some(ns) => format!("getting {kind} {ns}/{name}"),
+            None => format!("getting {kind} {name}"),
+        }
+    };
+    // Retried, where worth it, by the client's transport (crate::retry).
+    let fetched = match Request::new(&path).get(name, &GetParams::default()) {
+        Ok(mut request) => {
+            if protobuf.is_some() {
+                request.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static(proto::ACCEPT));
+            }
+            get_bytes(client, request).await
+        }
+        Err(e) => Err(kube::Error::BuildRequest(e)),
+    };
+    let page = match fetched {
+        Ok(page) => page,
+        Err(kube::Error::Api(status)) if status.code == 404 => return Ok(None),
+        Err(e) => return Err(anyhow::Error::new(e)).with_context(what),
+    };
+    let object = match (page.protobuf, protobuf) {
+        (true, Some(decode)) => {
+            let unknown = proto::unwrap(&page.body).with_context(what)?;
+            decode(unknown.raw.as_deref().unwrap_or_default())
+        }
+        _ => serde_json::from_slice(&page.body).map_err(anyhow::Error::from),
+    };
+    object.map(Some).with_context(what)
+}
+
+/// A page as it arrived, and whether it is protobuf (else JSON).
+struct Fetched {
+    body: Bytes,
+    protobuf: bool,
+}
+
+fn spawn_fetch(
+    client: &kube::Client,
+    path: &str,
+    params: &ListParams,
+    accept: Option<&'static str>,
+) -> tokio::task::JoinHandle<kube::Result<Fetched>> {
     let (client, path, params) = (client.clone(), path.to_string(), params.clone());
     tokio::spawn(async move {
         // Retries (a dropped page, a 503) happen below, in the client's transport.
-        let request = Request::new(&path).list(&params).map_err(kube::Error::BuildRequest)?;
+        let mut request = Request::new(&path).list(&params).map_err(kube::Error::BuildRequest)?;
+        if let Some(accept) = accept {
+            request.headers_mut().insert(http::header::ACCEPT, http::HeaderValue::from_static(accept));
+        }
         get_bytes(&client, request).await
     })
 }
 
 /// Sends `request` and returns the body as it arrived; an error status becomes
-/// `kube::Error::Api`, as kube's own helpers make it. Unlike `Client::request_text`, the page is
-/// not copied into a `String`: pages are big, and two are in flight.
-async fn get_bytes(client: &kube::Client, request: http::Request<Vec<u8>>) -> kube::Result<Bytes> {
+/// `kube::Error::Api`, as kube's own helpers make it (from a JSON or a protobuf `Status`). Unlike
+/// `Client::request_text`, the page is not copied into a `String`: pages are big, and two are in
+/// flight.
+async fn get_bytes(client: &kube::Client, request: http::Request<Vec<u8>>) -> kube::Result<Fetched> {
     let response = client.send(request.map(kube::client::Body::from)).await?;
     let code = response.status();
+    let protobuf = content_is_protobuf(response.headers());
     let body = response.into_body().collect_bytes().await?;
     if code.is_client_error() || code.is_server_error() {
-        let status = serde_json::from_slice::<Status>(&body).unwrap_or_else(|_| {
-            Status::failure(String::from_utf8_lossy(&body).trim(), "Failed to parse error data")
-                .with_code(code.as_u16())
-        });
-        return Err(kube::Error::Api(Box::new(status)));
+        return Err(api_error(code, protobuf, &body));
     }
-    Ok(body)
+    Ok(Fetched { body, protobuf })
 }
 
 #[cfg(test)]
@@ -207,23 +626,71 @@ mod tests {
     fn mock_client(
         respond: impl Fn(&str) -> (u16, String) + Send + Sync + 'static,
     ) -> (kube::Client, Arc<Mutex<Vec<String>>>) {
+        let (client, log) = mock_client_raw(move |q, _| {
+            let (status, body) = respond(q);
+            (status, "application/json", body.into_bytes())
+        });
+        (client, log)
+    }
+
+    /// A client whose "server" answers from `respond(query, accept) -> (status, content type,
+    /// body)`, logging each query with its Accept header (`accept=…` appended).
+    fn mock_client_raw(
+        respond: impl Fn(&str, &str) -> (u16, &'static str, Vec<u8>) + Send + Sync + 'static,
+    ) -> (kube::Client, Arc<Mutex<Vec<String>>>) {
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen = log.clone();
         let respond = Arc::new(respond);
         let service = tower::service_fn(move |req: HttpRequest<Body>| {
             let query = req.uri().query().unwrap_or("").to_string();
-            seen.lock().unwrap().push(query.clone());
-            let (status, body) = respond(&query);
+            let accept = req.headers().get("accept").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            seen.lock().unwrap().push(format!("{query} accept={accept}"));
+            let (status, content_type, body) = respond(&query, &accept);
             async move {
                 Ok::<_, std::convert::Infallible>(
                     Response::builder()
                         .status(StatusCode::from_u16(status).unwrap())
-                        .body(Body::from(body.into_bytes()))
+                        .header("content-type", content_type)
+                        .body(Body::from(body))
                         .unwrap(),
                 )
             }
         });
         (kube::Client::new(service, "default"), log)
+    }
+
+    /// A protobuf ReplicaSetList page, as the API server encodes it.
+    fn proto_page(names: &[&str], next: Option<&str>) -> Vec<u8> {
+        use k8s_pb::api::apps::v1::{ReplicaSet, ReplicaSetList};
+        use k8s_pb::apimachinery::pkg::apis::meta::v1::{ListMeta as PbListMeta, ObjectMeta};
+        use prost::Message as _;
+        let items = names
+            .iter()
+            .map(|n| ReplicaSet {
+                metadata: Some(ObjectMeta { name: Some(n.to_string()), ..Default::default() }),
+                ..Default::default()
+            })
+            .collect();
+        let metadata = PbListMeta {
+            resource_version: Some("9".into()),
+            r#continue: Some(next.unwrap_or("").into()),
+            ..Default::default()
+        };
+        let list = ReplicaSetList { metadata: Some(metadata), items };
+        proto::wrap("apps/v1", "ReplicaSetList", list.encode_to_vec())
+    }
+
+    fn proto_gone() -> Vec<u8> {
+        use k8s_pb::apimachinery::pkg::apis::meta::v1::Status as PbStatus;
+        use prost::Message as _;
+        let status = PbStatus {
+            status: Some("Failure".into()),
+            message: Some("The provided continue parameter is too old to display a consistent list result.".into()),
+            reason: Some("Expired".into()),
+            code: Some(410),
+            ..Default::default()
+        };
+        proto::wrap("v1", "Status", status.encode_to_vec())
     }
 
     fn page(names: &[&str], next: Option<&str>) -> String {
@@ -246,6 +713,15 @@ mod tests {
     #[derive(serde::Deserialize, Debug)]
     struct Meta {
         name: String,
+    }
+
+    impl ProtobufItem for Lean {
+        fn decode_protobuf(message: &[u8]) -> anyhow::Result<Self> {
+            use prost::Message as _;
+            let rs = k8s_pb::api::apps::v1::ReplicaSet::decode(message)?;
+            let name = rs.metadata.and_then(|m| m.name).unwrap_or_default();
+            Ok(Lean { metadata: Meta { name } })
+        }
     }
 
     fn rs() -> ApiResource {
@@ -323,6 +799,242 @@ mod tests {
         let message = crate::error::describe(&err).message;
         assert!(
             message.starts_with("listing replicasets.apps: The provided continue parameter is too old"),
+            "{message}"
+        );
+    }
+
+    const JSON: &str = "application/json";
+    const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
+
+    async fn list_protobuf(client: &kube::Client) -> anyhow::Result<Vec<(String, bool)>> {
+        let mut batches = Vec::new();
+        list_pages_protobuf(client, &rs(), Some("shop"), &ListParams::default(), |b: Batch<Lean>| {
+            batches.push((names(&b.items).join(","), b.restarted));
+            Ok(())
+        })
+        .await?;
+        Ok(batches)
+    }
+
+    #[tokio::test]
+    async fn protobuf_pages_are_asked_for_and_followed() {
+        let (client, log) = mock_client_raw(|q, _| match q {
+            q if q.contains("continue=t1") => (200, PROTOBUF, proto_page(&["c"], None)),
+            _ => (200, PROTOBUF, proto_page(&["a", "b"], Some("t1"))),
+        });
+        let batches = list_protobuf(&client).await.unwrap();
+        assert_eq!(batches, [("a,b".into(), false), ("c".into(), false)]);
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 2);
+        assert!(
+            log.iter().all(|q| q.ends_with("accept=application/vnd.kubernetes.protobuf, application/json")),
+            "{log:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_json_answer_to_a_protobuf_request_is_decoded_as_json() {
+        // What the server does for custom resources; pages of both kinds may even alternate.
+        let (client, _) = mock_client_raw(|q, _| match q {
+            q if q.contains("continue=t1") => (200, PROTOBUF, proto_page(&["c"], None)),
+            _ => (200, JSON, page(&["a", "b"], Some("t1")).into_bytes()),
+        });
+        assert_eq!(list_protobuf(&client).await.unwrap(), [("a,b".into(), false), ("c".into(), false)]);
+    }
+
+    #[tokio::test]
+    async fn a_server_refusing_protobuf_is_asked_again_in_json() {
+        for refusal in [406, 415] {
+            let (client, log) = mock_client_raw(move |q, accept| {
+                if accept.contains("protobuf") {
+                    let refused =
+                        format!(r#"{{"kind":"Status","apiVersion":"v1","status":"Failure","code":{refusal}}}"#);
+                    return (refusal, JSON, refused.into_bytes());
+                }
+                match q {
+                    q if q.contains("continue=t1") => (200, JSON, page(&["c"], None).into_bytes()),
+                    _ => (200, JSON, page(&["a", "b"], Some("t1")).into_bytes()),
+                }
+            });
+            assert_eq!(list_protobuf(&client).await.unwrap(), [("a,b".into(), false), ("c".into(), false)]);
+            let log = log.lock().unwrap();
+            // Refused once; the retry and the rest of the list are plain JSON requests.
+            assert_eq!(log.len(), 3, "{log:?}");
+            assert!(log[1..].iter().all(|q| q.ends_with("accept=")), "{log:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_expired_continue_token_in_protobuf_restarts_the_list() {
+        let expired_once = Arc::new(Mutex::new(false));
+        let flag = expired_once.clone();
+        let (client, _) = mock_client_raw(move |q, _| {
+            if q.contains("continue=t1") {
+                let mut expired = flag.lock().unwrap();
+                if !*expired {
+                    *expired = true;
+                    return (410, PROTOBUF, proto_gone());
+                }
+                return (200, PROTOBUF, proto_page(&["c"], None));
+            }
+            (200, PROTOBUF, proto_page(&["a", "b"], Some("t1")))
+        });
+        let batches = list_protobuf(&client).await.unwrap();
+        assert_eq!(batches, [("a,b".into(), false), ("a,b".into(), true), ("c".into(), false)]);
+    }
+
+    const PROTOBUF_WATCH: &str = "application/vnd.kubernetes.protobuf;stream=watch";
+
+    /// One frame of a protobuf watch, as the API server writes it: a 4-byte big-endian length,
+    /// then a `WatchEvent` whose object is a ReplicaSet in its own envelope.
+    fn watch_frame(kind: &str, name: &str, annotations: &[(&str, &str)]) -> Vec<u8> {
+        use k8s_pb::api::apps::v1::ReplicaSet;
+        use k8s_pb::apimachinery::pkg::apis::meta::v1::{ObjectMeta, WatchEvent};
+        use k8s_pb::apimachinery::pkg::runtime::RawExtension;
+        use prost::Message as _;
+        let rs = ReplicaSet {
+            metadata: Some(ObjectMeta {
+                name: (!name.is_empty()).then(|| name.to_string()),
+                resource_version: Some("9".into()),
+                annotations: annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let event = WatchEvent {
+            r#type: Some(kind.into()),
+            object: Some(RawExtension { raw: Some(proto::wrap("apps/v1", "ReplicaSet", rs.encode_to_vec())) }),
+        };
+        let message = event.encode_to_vec();
+        [u32::try_from(message.len()).unwrap().to_be_bytes().as_slice(), &message].concat()
+    }
+
+    /// The bookmark that ends a watch-list's initial events.
+    fn initial_events_end() -> Vec<u8> {
+        watch_frame("BOOKMARK", "", &[("k8s.io/initial-events-end", "true")])
+    }
+
+    /// A server whose watch-list answer is `watch`; its paged list is a,b then c, in protobuf.
+    fn watch_list_server(
+        watch: impl Fn() -> (u16, &'static str, Vec<u8>) + Send + Sync + 'static,
+    ) -> (kube::Client, Arc<Mutex<Vec<String>>>) {
+        mock_client_raw(move |q, _| match q {
+            q if q.contains("watch=true") => watch(),
+            q if q.contains("continue=t1") => (200, PROTOBUF, proto_page(&["c"], None)),
+            _ => (200, PROTOBUF, proto_page(&["a", "b"], Some("t1"))),
+        })
+    }
+
+    /// The batches a watch-list read hands over, batches of `limit`.
+    async fn read_watch_list(client: &kube::Client, limit: u32) -> anyhow::Result<Vec<(String, bool)>> {
+        let mut batches = Vec::new();
+        let params = ListParams::default().limit(limit);
+        super::list_protobuf(client, &rs(), Some("shop"), &params, ReadMode::WatchList, |b: Batch<Lean>| {
+            batches.push((names(&b.items).join(","), b.restarted));
+            Ok(())
+        })
+        .await?;
+        Ok(batches)
+    }
+
+    /// The kinds of request a read made, in order: `watch-list` or `page`.
+    fn requests(log: &Mutex<Vec<String>>) -> Vec<&'static str> {
+        log.lock()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                if q.contains("watch=true") {
+                    assert!(q.contains("sendInitialEvents=true"), "{q}");
+                    assert!(q.contains("resourceVersionMatch=NotOlderThan"), "{q}");
+                    "watch-list"
+                } else {
+                    assert!(q.contains("limit=500") && !q.contains("sendInitialEvents"), "{q}");
+                    "page"
+                }
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_watch_list_ends_at_the_initial_events_bookmark_without_paging() {
+        let (client, log) = watch_list_server(|| {
+            let frames = [watch_frame("ADDED", "x", &[]), watch_frame("ADDED", "y", &[]), initial_events_end()];
+            (200, PROTOBUF_WATCH, frames.concat())
+        });
+        assert_eq!(read_watch_list(&client, 500).await.unwrap(), [("x,y".into(), false)]);
+        assert_eq!(requests(&log), ["watch-list"]);
+    }
+
+    #[tokio::test]
+    async fn a_watch_list_refused_as_invalid_or_forbidden_is_read_paged() {
+        for code in [400, 403, 422] {
+            let (client, log) = watch_list_server(move || {
+                let refused = format!(
+                    r#"{{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Invalid","code":{code}}}"#
+                );
+                (code, JSON, refused.into_bytes())
+            });
+            let batches = read_watch_list(&client, 500).await.unwrap();
+            assert_eq!(batches, [("a,b".into(), false), ("c".into(), false)], "after a {code}");
+            assert_eq!(requests(&log), ["watch-list", "page", "page"], "after a {code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_watch_list_answered_in_json_is_read_paged() {
+        // A server (or a proxy) that does not speak protobuf watches: JSON events, never decoded.
+        let (client, log) = watch_list_server(|| {
+            let events = r#"{"type":"ADDED","object":{"kind":"ReplicaSet","apiVersion":"apps/v1","metadata":{"name":"x"}}}
+"#;
+            (200, JSON, events.as_bytes().to_vec())
+        });
+        assert_eq!(read_watch_list(&client, 500).await.unwrap(), [("a,b".into(), false), ("c".into(), false)]);
+        assert_eq!(requests(&log), ["watch-list", "page", "page"]);
+    }
+
+    #[tokio::test]
+    async fn a_watch_list_that_ends_before_its_bookmark_is_read_paged_from_the_start() {
+        // A server that took it for a plain watch: the events are not known to be all of them.
+        let (client, log) = watch_list_server(|| {
+            (200, PROTOBUF_WATCH, [watch_frame("ADDED", "x", &[]), watch_frame("ADDED", "y", &[])].concat())
+        });
+        assert_eq!(read_watch_list(&client, 500).await.unwrap(), [("a,b".into(), false), ("c".into(), false)]);
+        assert_eq!(requests(&log), ["watch-list", "page", "page"]);
+
+        // With batches of one, x was handed over before the stream ended: the paged list says
+        // to drop it (restarted), and nothing of the watch remains.
+        let (client, _) = watch_list_server(|| {
+            (200, PROTOBUF_WATCH, [watch_frame("ADDED", "x", &[]), watch_frame("ADDED", "y", &[])].concat())
+        });
+        assert_eq!(
+            read_watch_list(&client, 1).await.unwrap(),
+            [("x".into(), false), ("y".into(), false), ("a,b".into(), true), ("c".into(), false)]
+        );
+        let (client, _) = watch_list_server(|| {
+            (200, PROTOBUF_WATCH, [watch_frame("ADDED", "x", &[]), watch_frame("ADDED", "y", &[])].concat())
+        });
+        let all: Vec<Lean> =
+            list_all_protobuf(&client, &rs(), Some("shop"), &ListParams::default().limit(1), ReadMode::WatchList)
+                .await
+                .unwrap();
+        assert_eq!(names(&all), ["a", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn a_protobuf_error_keeps_the_servers_message() {
+        let (client, _) = mock_client_raw(|q, _| {
+            if q.contains("continue") {
+                (410, PROTOBUF, proto_gone())
+            } else {
+                (200, PROTOBUF, proto_page(&["a"], Some("t1")))
+            }
+        });
+        let err = list_protobuf(&client).await.unwrap_err();
+        let message = crate::error::describe(&err).message;
+        assert!(
+            message.starts_with(
+                "listing replicasets.apps in namespace \"shop\": The provided continue parameter is too old"
+            ),
             "{message}"
         );
     }

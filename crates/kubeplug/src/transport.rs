@@ -89,7 +89,7 @@ async fn send(inner: Inner, shared: Arc<Shared>, request: Request<Body>) -> Resu
     let (parts, body) = request.into_parts();
     // Request bodies are small (a DeleteOptions, an access review) and must be sent again on retry.
     let body = body.collect_bytes().await?;
-    let watch = is_watch(&parts.uri);
+    let watch = is_watch(&parts.uri) || parts.extensions.get::<Streamed>().is_some();
     let mut retries = 0;
     loop {
         let mut request = Request::new(Body::from(body.clone()));
@@ -168,6 +168,12 @@ async fn attempt(
         None => exchange.await,
     }
 }
+
+/// A request extension asking for the response body as it arrives rather than read whole (a
+/// big list decoded as it streams in). As with watches, `--request-timeout` then bounds the
+/// start of the answer only, and a connection cut mid-body is the caller's to handle.
+#[derive(Debug, Clone, Copy)]
+pub struct Streamed;
 
 fn is_watch(uri: &http::Uri) -> bool {
     uri.query().is_some_and(|q| q.split('&').any(|kv| kv == "watch=true" || kv == "watch=1"))

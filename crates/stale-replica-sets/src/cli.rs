@@ -126,6 +126,17 @@ pub struct Args {
     pub dry_run: DryRun,
     #[command(flatten)]
     pub concurrency: ConcurrencyFlag,
+    /// How ReplicaSets and Deployments are read (as protobuf; JSON for -o json|yaml): `stream`
+    /// reads one response, decoded as it arrives (the fastest consistent read measured, see
+    /// BENCHMARKS.md); `watch-list` streams them from the API server's watch cache once it has
+    /// caught up with etcd (servers without watch-lists are read `paged`); `paged` reads pages of
+    /// 500, as kubectl does (the only read with a progress bar: only pages carry the server's
+    /// count of what follows); `cached` takes the watch cache as it is (resourceVersion=0): the
+    /// cheapest read, but it may miss the last changes. All but `cached` show nothing older than
+    /// the moment the command started. Deletions are protected by their preconditions whatever
+    /// the read.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "stream")]
+    pub read: kubeplug::list::ReadMode,
 }
 
 /// kubectl's `--dry-run` values.

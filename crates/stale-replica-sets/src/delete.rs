@@ -13,7 +13,7 @@ use kube::core::{Request, Resource};
 use std::collections::HashMap;
 
 use crate::find::{OwnerStatus, Report, StaleReplicaSet, deployments, replicasets};
-use crate::owner::{Controller, LeanDeployment};
+use crate::owner::{Controller, LeanDeployment, TemplateKey};
 use crate::plan::DeleteMode;
 use crate::render::NAME_PREFIX;
 use kubeplug::concurrency::bounded;
@@ -195,7 +195,10 @@ async fn recheck<'a>(
             }
         }
     }
-    let fresh = bounded(owners.iter().copied(), concurrency, |(ns, name, _)| get_deployment(client, ns, name)).await;
+    // Re-read in the wire format the ReplicaSets came in: templates compare within one format.
+    let protobuf = targets.iter().any(|rs| rs.template.is_some_and(TemplateKey::is_protobuf));
+    let fresh =
+        bounded(owners.iter().copied(), concurrency, |(ns, name, _)| get_deployment(client, ns, name, protobuf)).await;
     let fresh: HashMap<(&str, &str, &str), Result<Option<LeanDeployment>, String>> =
         owners.into_iter().zip(fresh).collect();
     targets
@@ -227,7 +230,7 @@ fn judge(rs: &StaleReplicaSet, name: &str, uid: &str, fresh: &Result<Option<Lean
             "Deployment {name:?} has a change its controller has not acted on yet (generation {generation}, observed {observed}); which ReplicaSet it uses is not settled"
         ));
     }
-    if deployment.usage(None).uses(rs.revision, rs.template.as_deref()) {
+    if deployment.usage(None).uses(rs.revision, rs.template) {
         return Verdict::Skip(format!("Deployment {name:?} uses it again (rolled back since it was listed)"));
     }
     Verdict::Delete
@@ -235,10 +238,18 @@ fn judge(rs: &StaleReplicaSet, name: &str, uid: &str, fresh: &Result<Option<Lean
 
 /// GET one Deployment, with the client's retry policy; `None` when it does not exist; an error
 /// as the server (or the connection) worded it.
-async fn get_deployment(client: &kube::Client, namespace: &str, name: &str) -> Result<Option<LeanDeployment>, String> {
-    kubeplug::list::get(client, &deployments(), Some(namespace), name)
-        .await
-        .map_err(|e| kubeplug::error::describe(&e).message)
+async fn get_deployment(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+    protobuf: bool,
+) -> Result<Option<LeanDeployment>, String> {
+    let got = if protobuf {
+        kubeplug::list::get_protobuf(client, &deployments(), Some(namespace), name).await
+    } else {
+        kubeplug::list::get(client, &deployments(), Some(namespace), name).await
+    };
+    got.map_err(|e| kubeplug::error::describe(&e).message)
 }
 
 async fn delete_one(client: &kube::Client, rs: &StaleReplicaSet, dry_run: bool, context: Option<&str>) -> Deletion {

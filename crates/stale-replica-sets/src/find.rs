@@ -11,16 +11,17 @@ use jiff::Timestamp;
 use kube::api::ListParams;
 use kube::core::ApiResource;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::owner::{Controller, LeanDeployment, OwnerReference, RevisionAnnotation, Usage};
+use crate::owner::{Controller, LeanDeployment, OwnerReference, PodTemplate, RevisionAnnotation, TemplateKey, Usage};
 use crate::plan::{Fields, Filters, Scope};
+use crate::wire;
 use kubeplug::discovery::group_resource;
 use kubeplug::error::Hint;
-use kubeplug::list::{Batch, list_all, list_pages};
+use kubeplug::list::{Batch, ReadMode, list_all, list_all_protobuf, list_pages, list_protobuf};
 use kubeplug::progress::Progress;
+use kubeplug::proto::ProtobufItem;
 
 /// Whether a ReplicaSet's controller exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +63,7 @@ pub struct StaleReplicaSet {
     pub current: bool,
     /// Its pod template, kept while its Deployment exists: the re-check before deleting compares
     /// it with the Deployment's template of that moment.
-    pub template: Option<Box<RawValue>>,
+    pub template: Option<TemplateKey>,
     /// The full object as the server sent it, kept only for `-o json|yaml`.
     pub raw: Option<Box<RawValue>>,
 }
@@ -145,26 +146,39 @@ struct LeanMeta {
 #[derive(Deserialize, Default)]
 struct LeanRsSpec {
     replicas: Option<i32>,
-    /// Kept as text: compared with the Deployment's template only when that is needed.
-    template: Option<Box<RawValue>>,
+    /// Kept undecoded: compared with the Deployment's template only when that is needed.
+    template: Option<PodTemplate>,
 }
 
-#[derive(Deserialize, Default)]
-struct Template {
-    #[serde(default)]
-    spec: PodSpec,
-}
-
-#[derive(Deserialize, Default)]
-struct PodSpec {
-    #[serde(default)]
-    containers: Vec<Container>,
-}
-
-#[derive(Deserialize)]
-struct Container {
-    #[serde(default)]
-    image: String,
+impl ProtobufItem for LeanReplicaSet {
+    fn decode_protobuf(message: &[u8]) -> anyhow::Result<Self> {
+        use prost::Message as _;
+        let rs = wire::ReplicaSet::decode(message)?;
+        let meta = rs.metadata.unwrap_or_default();
+        let spec = rs.spec.unwrap_or_default();
+        Ok(LeanReplicaSet {
+            metadata: LeanMeta {
+                annotations: RevisionAnnotation::new(meta.revision()),
+                name: meta.name,
+                namespace: meta.namespace,
+                uid: meta.uid,
+                resource_version: meta.resource_version,
+                creation_timestamp: meta.creation_timestamp.and_then(wire::Time::timestamp),
+                owner_references: meta
+                    .owner_references
+                    .into_iter()
+                    .map(|o| OwnerReference {
+                        api_version: o.api_version,
+                        kind: o.kind,
+                        name: o.name,
+                        uid: o.uid,
+                        controller: o.controller,
+                    })
+                    .collect(),
+            },
+            spec: LeanRsSpec { replicas: spec.replicas, template: spec.template.map(PodTemplate::Protobuf) },
+        })
+    }
 }
 
 /// Just the uid: what a label-selected list contributes when `--keep` needs the whole list.
@@ -189,47 +203,17 @@ pub fn deployments() -> ApiResource {
     ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&())
 }
 
-/// How a page's items are decoded: straight into the lean struct when only the table's fields are
-/// needed (one pass over the page), or as the server's JSON, kept for `-o json|yaml`, then lean.
-trait PageItem: DeserializeOwned {
-    fn decode(self) -> anyhow::Result<(LeanReplicaSet, Option<Box<RawValue>>)>;
-}
-
-impl PageItem for LeanReplicaSet {
-    fn decode(self) -> anyhow::Result<(LeanReplicaSet, Option<Box<RawValue>>)> {
-        Ok((self, None))
-    }
-}
-
-impl PageItem for Box<RawValue> {
-    fn decode(self) -> anyhow::Result<(LeanReplicaSet, Option<Box<RawValue>>)> {
-        let rs = serde_json::from_str(self.get()).context("decoding a ReplicaSet")?;
-        Ok((rs, Some(self)))
-    }
-}
-
 /// Lists ReplicaSets and Deployments in `scope` (concurrently) and returns the stale ReplicaSets
-/// selected by `filters`, with the extra `fields` the output needs; the pages of ReplicaSets
-/// show on `progress`.
+/// selected by `filters`, with the extra `fields` the output needs. Both are read as protobuf,
+/// the way `mode` says, unless the output wants the server's JSON objects (`-o json|yaml`):
+/// then both are JSON pages, so that pod templates are compared in one format. The pages of
+/// ReplicaSets show on `progress`.
 pub async fn find(
     client: &kube::Client,
     scope: &Scope,
     filters: &Filters,
     fields: Fields,
-    progress: Progress,
-) -> anyhow::Result<Report> {
-    if fields.raw {
-        find_as::<Box<RawValue>>(client, scope, filters, fields, progress).await
-    } else {
-        find_as::<LeanReplicaSet>(client, scope, filters, fields, progress).await
-    }
-}
-
-async fn find_as<T: PageItem>(
-    client: &kube::Client,
-    scope: &Scope,
-    filters: &Filters,
-    fields: Fields,
+    mode: ReadMode,
     progress: Progress,
 ) -> anyhow::Result<Report> {
     // `--keep` counts every stale ReplicaSet of a Deployment, labelled as `-l` wants or not: the
@@ -240,36 +224,40 @@ async fn find_as<T: PageItem>(
     if let Some(selector) = filters.selector.as_deref().filter(|_| !selector_after_keep) {
         params = params.labels(selector);
     }
-    // Zero-replica ReplicaSets as compact rows, made as each page arrives (a page is freed before
-    // the next is decoded); who owns them is settled once the Deployments are known.
-    let mut candidates: Vec<StaleReplicaSet> = Vec::new();
-    // The highest revision seen per Deployment uid, over all its ReplicaSets (scaled or not).
-    let mut newest: HashMap<String, u64> = HashMap::new();
+    let mut seen = Seen { fields, ..Seen::default() };
     let (rs_resource, deploy_resource, all) = (replicasets(), deployments(), ListParams::default());
+    let ns = scope.namespace();
     // The ReplicaSets are the big list (Deployments are far fewer): its pages are the progress.
     let mut listing = progress.list(group_resource(&rs_resource.plural, &rs_resource.group));
-    let list_rs = list_pages(client, &rs_resource, scope.namespace(), &params, |batch: Batch<T>| {
-        listing.page(batch.items.len(), batch.remaining, batch.restarted);
-        if batch.restarted {
-            candidates.clear();
-            newest.clear();
+    let list_rs = async {
+        if fields.raw {
+            list_pages(client, &rs_resource, ns, &params, |batch: Batch<Box<RawValue>>| {
+                listing.page(batch.items.len(), batch.remaining, batch.restarted);
+                seen.restart_if(batch.restarted);
+                for raw in batch.items {
+                    let rs = serde_json::from_str(raw.get()).context("decoding a ReplicaSet")?;
+                    seen.add(rs, Some(raw));
+                }
+                Ok(())
+            })
+            .await
+        } else {
+            list_protobuf(client, &rs_resource, ns, &params, mode, |batch: Batch<LeanReplicaSet>| {
+                listing.page(batch.items.len(), batch.remaining, batch.restarted);
+                seen.restart_if(batch.restarted);
+                batch.items.into_iter().for_each(|rs| seen.add(rs, None));
+                Ok(())
+            })
+            .await
         }
-        for item in batch.items {
-            let (rs, raw) = item.decode()?;
-            // A missing spec.replicas means 1, as the API server defaults it.
-            let zero = rs.spec.replicas == Some(0);
-            let row = row(rs, raw, fields);
-            if let (Controller::Deployment { uid, .. }, Some(rev)) = (&row.controller, row.revision) {
-                let max = newest.entry(uid.clone()).or_insert(rev);
-                *max = (*max).max(rev);
-            }
-            if zero {
-                candidates.push(row);
-            }
+    };
+    let list_deploy = async {
+        if fields.raw {
+            list_all::<LeanDeployment>(client, &deploy_resource, ns, &all).await
+        } else {
+            list_all_protobuf::<LeanDeployment>(client, &deploy_resource, ns, &all, mode).await
         }
-        Ok(())
-    });
-    let list_deploy = list_all::<LeanDeployment>(client, &deploy_resource, scope.namespace(), &all);
+    };
     let list_selected = async {
         match filters.selector.as_deref().filter(|_| selector_after_keep) {
             Some(selector) => {
@@ -282,6 +270,7 @@ async fn find_as<T: PageItem>(
     };
     let (listed, deployments, selected_uids) = tokio::join!(list_rs, list_deploy, list_selected);
     listing.finish();
+    let Seen { mut candidates, newest, .. } = seen;
     listed.map_err(|e| forbidden_hint(e, scope))?;
     let deployments = deployments.map_err(|e| forbidden_hint(e, scope))?;
     let selected_uids: Option<HashSet<String>> = selected_uids.map_err(|e: anyhow::Error| forbidden_hint(e, scope))?;
@@ -317,14 +306,45 @@ async fn find_as<T: PageItem>(
     Ok(report)
 }
 
+/// What the ReplicaSet pages leave behind: zero-replica ReplicaSets as compact rows, made as each
+/// page arrives (a page is freed before the next is decoded), and the highest revision seen per
+/// Deployment uid over all its ReplicaSets, scaled or not. Who owns them is settled once the
+/// Deployments are known.
+#[derive(Default)]
+struct Seen {
+    fields: Fields,
+    candidates: Vec<StaleReplicaSet>,
+    newest: HashMap<String, u64>,
+}
+
+impl Seen {
+    fn restart_if(&mut self, restarted: bool) {
+        if restarted {
+            self.candidates.clear();
+            self.newest.clear();
+        }
+    }
+
+    fn add(&mut self, rs: LeanReplicaSet, raw: Option<Box<RawValue>>) {
+        // A missing spec.replicas means 1, as the API server defaults it.
+        let zero = rs.spec.replicas == Some(0);
+        let row = row(rs, raw, self.fields);
+        if let (Controller::Deployment { uid, .. }, Some(rev)) = (&row.controller, row.revision) {
+            let max = self.newest.entry(uid.clone()).or_insert(rev);
+            *max = (*max).max(rev);
+        }
+        if zero {
+            self.candidates.push(row);
+        }
+    }
+}
+
 /// The report row of a zero-replica ReplicaSet, its fields moved (there may be many); owner
 /// status and currency are settled later by [`settle_owner`].
 fn row(rs: LeanReplicaSet, raw: Option<Box<RawValue>>, fields: Fields) -> StaleReplicaSet {
     let LeanReplicaSet { metadata: meta, spec } = rs;
     let images = match (&spec.template, fields.images) {
-        (Some(t), true) => serde_json::from_str::<Template>(t.get())
-            .map(|t| t.spec.containers.into_iter().map(|c| c.image).collect())
-            .unwrap_or_default(),
+        (Some(t), true) => t.images(),
         _ => Vec::new(),
     };
     StaleReplicaSet {
@@ -338,7 +358,7 @@ fn row(rs: LeanReplicaSet, raw: Option<Box<RawValue>>, fields: Fields) -> StaleR
         owner: OwnerStatus::None,
         images,
         current: false,
-        template: spec.template,
+        template: spec.template.as_ref().and_then(PodTemplate::key),
         raw,
     }
 }
@@ -353,7 +373,7 @@ fn settle_owner(rs: &mut StaleReplicaSet, usage: &HashMap<&str, Usage>) {
         Controller::Deployment { uid, .. } => match usage.get(uid.as_str()) {
             None => OwnerStatus::Missing,
             Some(usage) => {
-                rs.current = usage.uses(rs.revision, rs.template.as_deref());
+                rs.current = usage.uses(rs.revision, rs.template);
                 OwnerStatus::Exists
             }
         },

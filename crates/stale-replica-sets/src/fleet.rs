@@ -38,7 +38,8 @@ pub async fn run(fleet: &Fleet, plan: &Plan) -> anyhow::Result<Outcome> {
             async move {
                 let scope = plan.scope(&member.connection.namespace);
                 let report =
-                    find::find(&member.connection.client, &scope, &plan.filters, fields, Progress::off()).await?;
+                    find::find(&member.connection.client, &scope, &plan.filters, fields, plan.read, Progress::off())
+                        .await?;
                 Ok((member, scope, report))
             }
         })

@@ -13,6 +13,7 @@ pub mod fleet;
 pub mod owner;
 pub mod plan;
 pub mod render;
+pub mod wire;
 
 use kubeplug::Outcome;
 
@@ -28,7 +29,7 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let scope = plan.scope(&connection.namespace);
     let printer = &plan.printer;
     let progress = kubeplug::progress::Progress::for_output(printer.format());
-    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(), progress).await?;
+    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(), plan.read, progress).await?;
 
     // Like a kubectl warning, before the output.
     if let Some(note) = report.foreign_note() {

@@ -1,9 +1,16 @@
 //! Who controls a ReplicaSet, and whether its Deployment is using it, decided the way the
 //! Deployment controller decides, so that the listing and the re-check before a deletion agree.
 
+use bytes::Bytes;
+use k8s_pb::api::core::v1 as pb_core;
+use kubeplug::proto;
+use prost::Message as _;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
+use std::hash::Hasher as _;
+
+use crate::wire;
 
 /// The annotation the Deployment controller sets on a Deployment and on each of its ReplicaSets.
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
@@ -106,6 +113,11 @@ pub struct RevisionAnnotation {
 }
 
 impl RevisionAnnotation {
+    /// The annotation's value, as read from protobuf.
+    pub fn new(revision: Option<String>) -> Self {
+        Self { revision }
+    }
+
     /// The revision as a number.
     pub fn get(&self) -> Option<u64> {
         self.revision.as_deref().and_then(|r| r.parse().ok())
@@ -114,7 +126,7 @@ impl RevisionAnnotation {
 
 #[derive(Deserialize, Debug, Default)]
 struct DeploymentSpec {
-    template: Option<Box<RawValue>>,
+    template: Option<PodTemplate>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -144,16 +156,133 @@ impl LeanDeployment {
             // Without a revision yet (the controller has not synced it), the newest of its
             // ReplicaSets is the one it is rolling out.
             revision: self.revision().or(newest_revision),
-            template: self.spec.template.as_deref().and_then(|t| serde_json::from_str(t.get()).ok()).map(normalized),
+            template: self.spec.template.as_ref().and_then(PodTemplate::key),
         }
     }
+}
+
+impl kubeplug::proto::ProtobufItem for LeanDeployment {
+    fn decode_protobuf(message: &[u8]) -> anyhow::Result<Self> {
+        let d = wire::Deployment::decode(message)?;
+        let meta = d.metadata.unwrap_or_default();
+        Ok(LeanDeployment {
+            metadata: DeploymentMeta {
+                annotations: RevisionAnnotation::new(meta.revision()),
+                name: meta.name,
+                uid: meta.uid,
+                generation: meta.generation,
+            },
+            spec: DeploymentSpec { template: d.spec.and_then(|s| s.template).map(PodTemplate::Protobuf) },
+            status: DeploymentStatus { observed_generation: d.status.and_then(|s| s.observed_generation) },
+        })
+    }
+}
+
+/// A pod template as it came over the wire: the JSON text, or the protobuf message. Either is
+/// kept undecoded until a comparison needs it.
+#[derive(Debug, Clone)]
+pub enum PodTemplate {
+    /// From a JSON list.
+    Json(Box<RawValue>),
+    /// From a protobuf list: the `PodTemplateSpec` message.
+    Protobuf(Bytes),
+}
+
+impl<'de> Deserialize<'de> for PodTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(d).map(PodTemplate::Json)
+    }
+}
+
+/// A pod template reduced to what the comparison needs: its wire format, and a hash of its
+/// content with the `pod-template-hash` label set aside. Equal templates have equal keys. Unequal
+/// ones have unequal keys but for a 64-bit hash collision, which could only make a ReplicaSet
+/// look in use (kept), never the reverse. A few bytes per ReplicaSet, where the template itself
+/// can weigh kilobytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TemplateKey {
+    protobuf: bool,
+    hash: u64,
+}
+
+impl TemplateKey {
+    /// Whether the template came as protobuf (else JSON).
+    pub fn is_protobuf(self) -> bool {
+        self.protobuf
+    }
+}
+
+impl PodTemplate {
+    /// The container images, in order.
+    pub fn images(&self) -> Vec<String> {
+        #[derive(Deserialize, Default)]
+        struct Template {
+            #[serde(default)]
+            spec: PodSpec,
+        }
+        #[derive(Deserialize, Default)]
+        struct PodSpec {
+            #[serde(default)]
+            containers: Vec<Container>,
+        }
+        #[derive(Deserialize)]
+        struct Container {
+            #[serde(default)]
+            image: String,
+        }
+        match self {
+            PodTemplate::Json(t) => serde_json::from_str::<Template>(t.get())
+                .map(|t| t.spec.containers.into_iter().map(|c| c.image).collect())
+                .unwrap_or_default(),
+            PodTemplate::Protobuf(t) => pb_core::PodTemplateSpec::decode(t.as_ref())
+                .map(|t| t.spec.map(|s| s.containers.into_iter().filter_map(|c| c.image).collect()).unwrap_or_default())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Its comparison key; `None` when it cannot be read.
+    pub fn key(&self) -> Option<TemplateKey> {
+        let mut hasher = std::hash::DefaultHasher::new();
+        match self {
+            PodTemplate::Json(t) => {
+                let value: Value = serde_json::from_str(t.get()).ok()?;
+                // serde_json's maps are sorted, so equal templates print alike.
+                hasher.write(normalized(without_hash(value)).to_string().as_bytes());
+            }
+            PodTemplate::Protobuf(t) => {
+                // The encoded fields, but for the label's map entry. Go encodes a message's
+                // fields in number order and map entries sorted by key, so equal templates
+                // encode alike, and protobuf writes no nulls or empty lists: nothing to normalise.
+                for field in proto::fields(t).ok()? {
+                    if field.tag != 1 {
+                        hasher.write(field.encoded);
+                        continue;
+                    }
+                    for meta_field in proto::fields(field.value).ok()? {
+                        if meta_field.tag == 11 && is_hash_label(meta_field.value) {
+                            continue;
+                        }
+                        hasher.write(meta_field.encoded);
+                    }
+                    // Where the metadata ends: the fields of what follows are not its own.
+                    hasher.write_u8(0xff);
+                }
+            }
+        }
+        Some(TemplateKey { protobuf: matches!(self, PodTemplate::Protobuf(_)), hash: hasher.finish() })
+    }
+}
+
+/// Whether a `labels` map entry (key = 1, value = 2) is the `pod-template-hash` label.
+fn is_hash_label(entry: &[u8]) -> bool {
+    proto::fields(entry).is_ok_and(|f| f.iter().any(|f| f.tag == 1 && f.value == POD_TEMPLATE_HASH_LABEL.as_bytes()))
 }
 
 /// How to recognise the ReplicaSet a Deployment uses.
 #[derive(Debug, Clone)]
 pub struct Usage {
     revision: Option<u64>,
-    template: Option<Value>,
+    template: Option<TemplateKey>,
 }
 
 impl Usage {
@@ -162,16 +291,16 @@ impl Usage {
     /// `pod-template-hash` label is set aside, which is how the controller itself finds its new
     /// ReplicaSet (`FindNewReplicaSet`, `EqualIgnoreHash`). The template catches a `rollout undo`
     /// the controller has not yet turned into a revision. A ReplicaSet without a revision is
-    /// taken as in use, to stay on the safe side.
-    pub fn uses(&self, rs_revision: Option<u64>, rs_template: Option<&RawValue>) -> bool {
+    /// taken as in use, to stay on the safe side; so is one whose template came in another wire
+    /// format than the Deployment's (JSON and protobuf cannot be compared field for field).
+    pub fn uses(&self, rs_revision: Option<u64>, rs_template: Option<TemplateKey>) -> bool {
         let Some(revision) = rs_revision else { return true };
         if self.revision == Some(revision) {
             return true;
         }
-        match (&self.template, rs_template) {
-            (Some(ours), Some(theirs)) => {
-                serde_json::from_str::<Value>(theirs.get()).is_ok_and(|t| normalized(without_hash(t)) == *ours)
-            }
+        match (self.template, rs_template) {
+            (Some(ours), Some(theirs)) if ours.protobuf == theirs.protobuf => ours.hash == theirs.hash,
+            (Some(_), Some(_)) => true,
             _ => false,
         }
     }
@@ -266,15 +395,15 @@ mod tests {
     const RS_V1: &str = r#"{"metadata":{"labels":{"app":"web","pod-template-hash":"77b9d4"}},
         "spec":{"containers":[{"name":"c","image":"web:v1"}]}}"#;
 
-    fn raw(s: &str) -> Box<RawValue> {
-        RawValue::from_string(s.to_string()).unwrap()
+    fn raw(s: &str) -> Option<TemplateKey> {
+        PodTemplate::Json(RawValue::from_string(s.to_string()).unwrap()).key()
     }
 
     #[test]
     fn the_replicaset_at_the_deployments_revision_is_in_use() {
         let usage = deployment("3", V2, 3, Some(3)).usage(None);
-        assert!(usage.uses(Some(3), Some(&raw(RS_V1))));
-        assert!(!usage.uses(Some(1), Some(&raw(RS_V1))));
+        assert!(usage.uses(Some(3), raw(RS_V1)));
+        assert!(!usage.uses(Some(1), raw(RS_V1)));
     }
 
     #[test]
@@ -282,13 +411,13 @@ mod tests {
         // `rollout undo` to revision 2 copied its template back; the controller has not yet
         // renumbered the ReplicaSet, so only the template says it is in use again.
         let usage = deployment("3", V2, 4, Some(3)).usage(None);
-        assert!(usage.uses(Some(2), Some(&raw(RS_V2))), "same template, hash label and empty fields aside");
-        assert!(!usage.uses(Some(1), Some(&raw(RS_V1))));
+        assert!(usage.uses(Some(2), raw(RS_V2)), "same template, hash label and empty fields aside");
+        assert!(!usage.uses(Some(1), raw(RS_V1)));
     }
 
     #[test]
     fn a_replicaset_without_a_revision_is_taken_as_in_use() {
-        assert!(deployment("3", V2, 3, Some(3)).usage(None).uses(None, Some(&raw(RS_V1))));
+        assert!(deployment("3", V2, 3, Some(3)).usage(None).uses(None, raw(RS_V1)));
     }
 
     #[test]
@@ -303,5 +432,47 @@ mod tests {
         assert_eq!(deployment("3", V2, 4, Some(3)).unobserved_generation(), Some((4, 3)));
         assert_eq!(deployment("3", V2, 4, Some(4)).unobserved_generation(), None);
         assert_eq!(deployment("3", V2, 1, None).unobserved_generation(), Some((1, 0)), "never observed");
+    }
+
+    /// A pod template encoded by k8s-pb as the server encodes it, with these labels and image.
+    fn protobuf_template(labels: &[(&str, &str)], image: &str) -> PodTemplate {
+        use k8s_pb::apimachinery::pkg::apis::meta::v1 as meta;
+        let template = pb_core::PodTemplateSpec {
+            metadata: Some(meta::ObjectMeta {
+                labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                ..Default::default()
+            }),
+            spec: Some(pb_core::PodSpec {
+                containers: vec![pb_core::Container {
+                    name: Some("c".into()),
+                    image: Some(image.into()),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+        };
+        PodTemplate::Protobuf(template.encode_to_vec().into())
+    }
+
+    #[test]
+    fn protobuf_templates_compare_with_the_hash_label_set_aside() {
+        let deployment = protobuf_template(&[("app", "web"), ("tier", "front")], "web:v2");
+        let usage = Usage { revision: Some(4), template: deployment.key() };
+        // The label sorts between the others: its map entry is in the middle of the encoding.
+        let rolled_back =
+            protobuf_template(&[("app", "web"), ("pod-template-hash", "5d8f7c"), ("tier", "front")], "web:v2");
+        let older = protobuf_template(&[("app", "web"), ("pod-template-hash", "77b9d4"), ("tier", "front")], "web:v1");
+        let relabelled = protobuf_template(&[("app", "web"), ("pod-template-hash", "5d8f7c")], "web:v2");
+        assert!(usage.uses(Some(2), rolled_back.key()));
+        assert!(!usage.uses(Some(1), older.key()));
+        assert!(!usage.uses(Some(1), relabelled.key()), "a label other than the hash still counts");
+        assert_eq!(older.images(), ["web:v1"]);
+    }
+
+    #[test]
+    fn templates_of_two_wire_formats_are_taken_as_in_use() {
+        // JSON and protobuf keys cannot be compared: the safe answer is "in use" (kept).
+        let usage = deployment("3", V2, 3, Some(3)).usage(None);
+        assert!(usage.uses(Some(1), protobuf_template(&[("app", "web")], "web:v1").key()));
     }
 }

@@ -76,6 +76,8 @@ pub struct Plan {
     pub exit_code: bool,
     /// Bound on concurrent deletions.
     pub concurrency: usize,
+    /// How the lists are read.
+    pub read: kubeplug::list::ReadMode,
 }
 
 impl Plan {
@@ -119,6 +121,7 @@ impl Plan {
             })
         };
         Ok(Plan {
+            read: args.read,
             all_namespaces: args.all_namespaces,
             printer,
             filters: Filters {

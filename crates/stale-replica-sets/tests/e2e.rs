@@ -393,11 +393,12 @@ backend_tests! {
         let yaml: String =
             (0..1100u32).map(|i| replicaset_yaml(&ns, &format!("app-{i:04}"), Owner::None, 1, i % 2, "app", "")).collect();
         env.create(&yaml);
+        let expected: String = (0..1100u32).step_by(2).map(|i| format!("replicaset.apps/app-{i:04}\n")).collect();
+        assert_eq!(ok(run(env, &["-n", &ns, "-o", "name"])), expected, "the 550 at 0 replicas, by the default read");
         if let Some(fake) = env.fake() {
             fake.clear_requests(); // fake-only: request records
         }
-        let out = ok(run(env, &["-n", &ns, "-o", "name"]));
-        let expected: String = (0..1100u32).step_by(2).map(|i| format!("replicaset.apps/app-{i:04}\n")).collect();
+        let out = ok(run(env, &["-n", &ns, "-o", "name", "--read", "paged"]));
         assert_eq!(out, expected, "the 550 at 0 replicas, from every page");
         if let Some(fake) = env.fake() {
             // Fake-only: the request records show the pages.

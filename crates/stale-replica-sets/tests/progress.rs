@@ -40,7 +40,9 @@ backend_tests! {
     /// the list, the prompt, one line per deleted ReplicaSet and the summary.
     fn a_terminal_shows_progress_cleared_before_the_prompt_and_at_the_end(env) {
         let ns = many_stale(env);
-        let line = format!("{BIN} -n {ns} --delete");
+        // Paged: only pages carry the server's count of what follows (`remainingItemCount`),
+        // which the list's bar needs; a streamed read or a watch-list has no count to show.
+        let line = format!("{BIN} -n {ns} --delete --read paged");
         let mut session = Session::start(&mut env.command("script"), &line);
         let prompt = format!("Delete these {MANY} ReplicaSet(s)? [y/N]:");
         let at_prompt = session.wait_for(&prompt, Duration::from_secs(120));
