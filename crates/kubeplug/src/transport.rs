@@ -89,7 +89,10 @@ async fn send(inner: Inner, shared: Arc<Shared>, request: Request<Body>) -> Resu
     let (parts, body) = request.into_parts();
     // Request bodies are small (a DeleteOptions, an access review) and must be sent again on retry.
     let body = body.collect_bytes().await?;
-    let watch = is_watch(&parts.uri) || parts.extensions.get::<Streamed>().is_some();
+    // A streamed list is read whole at -v=8 and up, as kubectl logs every response body there:
+    // debugging trades the bounded memory for the body in the log. Watches are never read whole.
+    let streamed = parts.extensions.get::<Streamed>().is_some() && shared.verbosity < 8;
+    let watch = is_watch(&parts.uri) || streamed;
     let mut retries = 0;
     loop {
         let mut request = Request::new(Body::from(body.clone()));

@@ -11,7 +11,6 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 use apiserver_fake::{FakeServer, Options};
 use support::{stderr, stdout};
@@ -117,14 +116,12 @@ fn a_server_unavailable_forever_is_given_up_with_one_line_naming_it() {
     for plugin in &PLUGINS {
         s.clear_requests();
         s.faults().unavailable_next(usize::MAX, 1);
-        let started = Instant::now();
+        // That the run returns at all is the point (kubectl gives up after about 30 s); its
+        // duration is not asserted, as timings on a shared machine are noise.
         let out = run(plugin, s.kubeconfig(), &read_args(plugin, &["--request-timeout", "5s"]));
-        let took = started.elapsed();
         s.faults().clear();
         let line = error_line(plugin, &out);
         assert!(line.contains(s.url()) && line.contains("503"), "{}: {line}", plugin.binary);
-        // Generous: kubectl gives up after about 30 s; the point is that it ends.
-        assert!(took < Duration::from_secs(60), "{}: {took:?}", plugin.binary);
         // One retry policy: each request is tried at most 1 + 10 times (two nested policies
         // made 28 requests of one list).
         let mut per_request = std::collections::BTreeMap::<String, usize>::new();
@@ -134,7 +131,7 @@ fn a_server_unavailable_forever_is_given_up_with_one_line_naming_it() {
         let worst = per_request.values().max().copied().unwrap_or(0);
         assert!(worst > 1, "{}: the 503 was retried: {per_request:?}", plugin.binary);
         assert!(worst <= 11, "{}: {per_request:?}", plugin.binary);
-        eprintln!("{}: {} requests in {took:?}", plugin.binary, s.requests().len());
+        eprintln!("{}: {} requests", plugin.binary, s.requests().len());
     }
 }
 
