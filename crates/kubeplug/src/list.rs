@@ -170,7 +170,17 @@ struct Batcher<'a, T, F> {
     size: usize,
     restarted: bool,
     handed_over: bool,
+    /// How often a dropped connection started the read over.
+    restarts: u32,
     on_batch: &'a mut F,
+}
+
+/// One step of reading a streamed body.
+enum Chunk {
+    Data(Bytes),
+    End,
+    /// The connection dropped mid-body: read again from the start.
+    Restart,
 }
 
 impl<'a, T, F: FnMut(Batch<T>) -> anyhow::Result<()>> Batcher<'a, T, F> {
@@ -180,6 +190,7 @@ impl<'a, T, F: FnMut(Batch<T>) -> anyhow::Result<()>> Batcher<'a, T, F> {
             size: size.max(1),
             restarted: false,
             handed_over: false,
+            restarts: 0,
             on_batch,
         }
     }
@@ -198,10 +209,21 @@ impl<'a, T, F: FnMut(Batch<T>) -> anyhow::Result<()>> Batcher<'a, T, F> {
         (self.on_batch)(Batch { items, restarted: std::mem::take(&mut self.restarted), remaining: None })
     }
 
-    /// Starts over: what was handed over is to be dropped.
-    fn restart(&mut self) {
-        self.items.clear();
-        self.restarted = self.handed_over;
+    /// The next chunk of a streamed body. A connection cut mid-stream (up to [`MAX_RESTARTS`]
+    /// times) starts the read over, and what was handed over is then to be dropped.
+    async fn next_chunk(&mut self, body: &mut kube::client::Body) -> anyhow::Result<Chunk> {
+        use http_body_util::BodyExt as _;
+        match body.frame().await {
+            None => Ok(Chunk::End),
+            Some(Ok(frame)) => Ok(Chunk::Data(frame.into_data().unwrap_or_default())),
+            Some(Err(e)) if self.restarts < MAX_RESTARTS && crate::retry::is_dropped_connection(&e) => {
+                self.restarts += 1;
+                self.items.clear();
+                self.restarted = self.handed_over;
+                Ok(Chunk::Restart)
+            }
+            Some(Err(e)) => Err(e.into()),
+        }
     }
 }
 
@@ -248,13 +270,11 @@ where
     T: ProtobufItem,
     F: FnMut(Batch<T>) -> anyhow::Result<()>,
 {
-    use http_body_util::BodyExt as _;
     let path = DynamicObject::url_path(resource, namespace);
     let mut wp = kube::api::WatchParams::streaming_lists();
     wp.label_selector = params.label_selector.clone();
     wp.field_selector = params.field_selector.clone();
     let mut batcher = Batcher::new(batch, on_batch);
-    let mut restarts = 0;
     'attempt: loop {
         let request = Request::new(&path).watch(&wp, "").map_err(kube::Error::BuildRequest)?;
         let response = client.send(streamed_request(request)).await?;
@@ -275,16 +295,10 @@ where
         let mut body = response.into_body();
         let mut frames = proto::FrameStream::default();
         loop {
-            let chunk = match body.frame().await {
-                None => break,
-                Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
-                Some(Err(e)) if restarts < MAX_RESTARTS && crate::retry::is_dropped_connection(&e) => {
-                    // Cut mid-stream: start again, dropping what was handed over.
-                    restarts += 1;
-                    batcher.restart();
-                    continue 'attempt;
-                }
-                Some(Err(e)) => return Err(e.into()),
+            let chunk = match batcher.next_chunk(&mut body).await? {
+                Chunk::Data(chunk) => chunk,
+                Chunk::End => break,
+                Chunk::Restart => continue 'attempt,
             };
             frames.push(&chunk);
             while let Some(frame) = frames.next_frame() {
@@ -326,7 +340,6 @@ where
     T: ProtobufItem,
     F: FnMut(Batch<T>) -> anyhow::Result<()>,
 {
-    use http_body_util::BodyExt as _;
     let path = DynamicObject::url_path(resource, namespace);
     let mut params = params.clone();
     params.limit = None;
@@ -335,7 +348,6 @@ where
         params = params.match_any();
     }
     let mut batcher = Batcher::new(batch, on_batch);
-    let mut restarts = 0;
     'attempt: loop {
         let request = Request::new(&path).list(&params).map_err(kube::Error::BuildRequest)?;
         let response = client.send(streamed_request(request)).await?;
@@ -354,15 +366,10 @@ where
         let mut body = response.into_body();
         let mut list = proto::ListStream::default();
         loop {
-            let chunk = match body.frame().await {
-                None => break,
-                Some(Ok(frame)) => frame.into_data().unwrap_or_default(),
-                Some(Err(e)) if restarts < MAX_RESTARTS && crate::retry::is_dropped_connection(&e) => {
-                    restarts += 1;
-                    batcher.restart();
-                    continue 'attempt;
-                }
-                Some(Err(e)) => return Err(e.into()),
+            let chunk = match batcher.next_chunk(&mut body).await? {
+                Chunk::Data(chunk) => chunk,
+                Chunk::End => break,
+                Chunk::Restart => continue 'attempt,
             };
             list.push(&chunk);
             while let Some(part) = list.next_part()? {
@@ -1037,5 +1044,70 @@ mod tests {
             ),
             "{message}"
         );
+    }
+
+    /// A server whose whole protobuf list of a, b, c is cut off, as by a dropped connection,
+    /// in the middle of its last item in the first `cuts` answers, and whole after that.
+    fn cut_list_server(cuts: usize) -> (kube::Client, Arc<Mutex<usize>>) {
+        use futures::stream;
+        use http_body::Frame;
+        use http_body_util::StreamBody;
+        let calls = Arc::new(Mutex::new(0));
+        let seen = calls.clone();
+        let service = tower::service_fn(move |_: HttpRequest<Body>| {
+            let call = {
+                let mut calls = seen.lock().unwrap();
+                *calls += 1;
+                *calls
+            };
+            let whole = proto_page(&["a", "b", "c"], None);
+            let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = if call <= cuts {
+                let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer");
+                // Inside c's name field (tag 1, length 1, "c").
+                let cut = whole.windows(3).rposition(|w| w == b"\n\x01c").unwrap() + 2;
+                vec![Ok(Frame::data(Bytes::copy_from_slice(&whole[..cut]))), Err(reset)]
+            } else {
+                vec![Ok(Frame::data(Bytes::from(whole)))]
+            };
+            async move {
+                Ok::<_, std::convert::Infallible>(
+                    Response::builder()
+                        .header("content-type", PROTOBUF)
+                        .body(StreamBody::new(stream::iter(frames)))
+                        .unwrap(),
+                )
+            }
+        });
+        (kube::Client::new(service, "default"), calls)
+    }
+
+    async fn read_stream(client: &kube::Client) -> anyhow::Result<Vec<(String, bool)>> {
+        let mut batches = Vec::new();
+        let params = ListParams::default().limit(1);
+        super::list_protobuf(client, &rs(), Some("shop"), &params, ReadMode::Stream, |b: Batch<Lean>| {
+            batches.push((names(&b.items).join(","), b.restarted));
+            Ok(())
+        })
+        .await?;
+        Ok(batches)
+    }
+
+    #[tokio::test]
+    async fn a_stream_cut_mid_list_is_read_again_from_the_start() {
+        let (client, calls) = cut_list_server(1);
+        let batches = read_stream(&client).await.unwrap();
+        let expected = [("a", false), ("b", false), ("a", true), ("b", false), ("c", false)];
+        assert_eq!(batches, expected.map(|(n, r)| (n.to_string(), r)));
+        assert_eq!(*calls.lock().unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_keeps_being_cut_fails_after_its_restarts() {
+        let (client, calls) = cut_list_server(usize::MAX);
+        let err = read_stream(&client).await.unwrap_err();
+        let message = crate::error::describe(&err).message;
+        assert!(message.starts_with("listing replicasets.apps in namespace \"shop\""), "{message}");
+        assert!(message.contains("connection reset by peer"), "{message}");
+        assert_eq!(*calls.lock().unwrap(), 1 + MAX_RESTARTS as usize);
     }
 }
