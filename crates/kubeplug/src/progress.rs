@@ -64,7 +64,14 @@ impl Progress {
     /// Progress of a paged list of `what` (`replicasets.apps`), fed page by page with
     /// [`ListProgress::page`].
     pub fn list(&self, what: impl Into<String>) -> ListProgress {
-        ListProgress { progress: *self, what: what.into(), seen: 0, bar: Bar { bar: None } }
+        ListProgress { progress: *self, what: what.into(), seen: 0, full_batch: None, bar: Bar { bar: None } }
+    }
+
+    /// Progress of a list of `what` read as one stream and handed over in batches of `batch`:
+    /// no count of what follows comes with it, so what is shown is a count of what was read,
+    /// once a full batch says more may follow.
+    pub fn streamed_list(&self, what: impl Into<String>, batch: usize) -> ListProgress {
+        ListProgress { full_batch: Some(batch), ..self.list(what) }
     }
 }
 
@@ -77,6 +84,16 @@ fn new_bar(what: &str, total: u64) -> ProgressBar {
     // Drawn at once: without this the first frame waits for the first item.
     bar.tick();
     bar
+}
+
+/// A count of the items of `what` done so far, `done` to begin with, for work of no known total.
+fn new_counter(what: &str, done: u64) -> ProgressBar {
+    let bars = BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+    let style = ProgressStyle::with_template("{msg}: {pos} so far").expect("the progress template is valid");
+    let counter = bars.add(ProgressBar::new_spinner().with_style(style).with_message(what.to_string()));
+    counter.set_position(done);
+    counter.tick();
+    counter
 }
 
 /// One bar; cleared from the screen when finished or dropped.
@@ -118,13 +135,16 @@ impl Drop for Bar {
     }
 }
 
-/// Progress of a paged list: a bar appears once a page says more items follow (the server's
-/// `remainingItemCount`) and the whole list is long enough ([`MIN_ITEMS`]).
+/// Progress of a list: for pages, a bar appears once a page says more items follow (the
+/// server's `remainingItemCount`) and the whole list is long enough ([`MIN_ITEMS`]); for a
+/// stream, a count of the items read appears once a full batch arrives.
 #[derive(Debug)]
 pub struct ListProgress {
     progress: Progress,
     what: String,
     seen: u64,
+    /// For a streamed list, the size of a batch that may not be the last.
+    full_batch: Option<usize>,
     bar: Bar,
 }
 
@@ -140,7 +160,10 @@ impl ListProgress {
         let total = self.seen + remaining;
         match &self.bar.bar {
             Some(bar) => {
-                bar.set_length(total);
+                // A counter (no length) stays one: a stream brings no total.
+                if bar.length().is_some() {
+                    bar.set_length(total);
+                }
                 bar.set_position(self.seen);
             }
             None if remaining > 0 => {
@@ -148,6 +171,9 @@ impl ListProgress {
                 if let Some(bar) = &self.bar.bar {
                     bar.set_position(self.seen);
                 }
+            }
+            None if self.progress.enabled && self.full_batch == Some(items) && items as u64 >= MIN_ITEMS => {
+                self.bar = Bar { bar: Some(new_counter(&format!("listing {}", self.what), self.seen)) };
             }
             None => {}
         }
@@ -205,6 +231,29 @@ mod tests {
         long.page(500, Some(600), true);
         let bar = long.bar.bar.as_ref().unwrap();
         assert_eq!((bar.position(), bar.length()), (500, Some(1100)));
+    }
+
+    #[test]
+    fn a_streamed_list_counts_once_a_full_batch_says_more_may_follow() {
+        let on = Progress { enabled: true };
+        let mut short = on.streamed_list("pods", 500);
+        short.page(400, None, false);
+        assert!(!short.is_shown(), "less than a batch: the stream is over already");
+
+        let mut long = on.streamed_list("replicasets.apps", 500);
+        long.page(500, None, false);
+        assert!(long.is_shown());
+        long.page(500, None, false);
+        long.page(20, None, false);
+        let counter = long.bar.bar.as_ref().unwrap();
+        assert_eq!((counter.position(), counter.length()), (1020, None));
+        // Dropped connection: read again from the start.
+        long.page(500, None, true);
+        assert_eq!(long.bar.bar.as_ref().unwrap().position(), 500);
+
+        let mut off = Progress::off().streamed_list("replicasets.apps", 500);
+        off.page(500, None, false);
+        assert!(!off.is_shown());
     }
 
     #[test]

@@ -33,6 +33,7 @@ fn last_line(rows: &[String]) -> &str {
 
 const LIST_BAR: &str = "listing replicasets.apps [";
 const DELETE_BAR: &str = "deleting ReplicaSets [";
+const STREAM_COUNTER: &str = "listing replicasets.apps: ";
 
 backend_tests! {
     /// On a terminal: the pages of the list show as a bar, which is gone from the screen when the
@@ -66,6 +67,21 @@ backend_tests! {
         assert_eq!(deleted, MANY, "one whole line per deleted ReplicaSet: {rows:#?}");
         assert_eq!(last_line(&rows), format!("{MANY} deleted, 0 skipped, 0 failed"));
         assert!(!exists(env, &ns, "app-0000") && !exists(env, &ns, &format!("app-{:04}", MANY - 1)));
+    }
+
+    /// On a terminal, the default read (one stream, no count of what follows): a count of the
+    /// ReplicaSets read so far, gone from the screen when the table prints.
+    fn a_streamed_read_on_a_terminal_counts_what_it_read_then_clears_it(env) {
+        let ns = many_stale(env);
+        let line = format!("{BIN} -n {ns}");
+        let out = terminal::run(&mut env.command("script"), &line);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}");
+        // The first batch of 500 is full: more may follow.
+        assert!(text.contains(&format!("{STREAM_COUNTER}500 so far")), "the read was counted: {text}");
+        let rows = screen(out.stdout.as_slice(), MANY as u16 + 50);
+        assert!(rows.iter().all(|r| !r.contains(STREAM_COUNTER)), "no counter left on the screen: {rows:#?}");
+        assert_eq!(rows.iter().filter(|r| r.starts_with("app-")).count(), MANY, "{rows:#?}");
     }
 
     /// On a pipe nothing but the usual: the table on stdout, an empty stderr; then the deletes'
