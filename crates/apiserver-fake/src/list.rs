@@ -213,6 +213,32 @@ pub fn list_metadata(page: &Page) -> Value {
     meta
 }
 
+/// Whether `accept` asks for a metadata-only list (client-go's metadata client, `kubectl get`'s
+/// garbage collector): `as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`.
+pub fn wants_metadata_only(accept: &str) -> bool {
+    accept.split(',').any(|part| {
+        part.contains("as=PartialObjectMetadataList") && part.contains("g=meta.k8s.io") && part.contains("v=v1")
+    })
+}
+
+/// A `PartialObjectMetadataList`: each item its `metadata` alone, as the real server answers a
+/// metadata-only list. It writes `"items": null` for an empty one, and no empty `continue` for
+/// custom resources.
+pub fn metadata_list_body(page: &Page) -> Bytes {
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|i| json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": i.value["metadata"]}))
+        .collect();
+    let list = json!({
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_metadata(page),
+        "items": if items.is_empty() { Value::Null } else { Value::Array(items) },
+    });
+    Bytes::from(serde_json::to_vec(&list).expect("JSON serializes"))
+}
+
 /// Serializes a `<Kind>List` by concatenating the stored JSON of the items.
 pub fn list_body(rt: &ResourceType, page: &Page) -> Bytes {
     let mut metadata = list_metadata(page);

@@ -126,7 +126,8 @@ fn get(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, ns: &str) -> ApiR
 }
 
 fn list(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>) -> ApiResult<Reply> {
-    let protobuf = protobuf::preferred(call.accept) && !table::wants_table(call.accept);
+    let protobuf =
+        protobuf::preferred(call.accept) && !table::wants_table(call.accept) && !list::wants_metadata_only(call.accept);
     match list_page(cluster, call, rt, protobuf) {
         // The real server encodes errors in the negotiated format too (an expired continue
         // token reaches a protobuf client as a protobuf Status).
@@ -151,6 +152,8 @@ fn list_page(cluster: &Cluster, call: &Call, rt: &Arc<ResourceType>, protobuf: b
     let encoded = if protobuf { protobuf::list_body(rt, &page) } else { None };
     let mut reply = if table::wants_table(call.accept) {
         Reply::json(200, &table::table(rt, &page.items, Some(&page)))
+    } else if list::wants_metadata_only(call.accept) {
+        Reply::raw(200, list::metadata_list_body(&page))
     } else if let Some(body) = encoded {
         Reply { content_type: crate::proto::CONTENT_TYPE.into(), ..Reply::raw(200, body) }
     } else {

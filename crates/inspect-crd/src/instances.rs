@@ -96,7 +96,8 @@ pub async fn census(client: &kube::Client, crd: &CustomResourceDefinition) -> an
     let Some(resource) = api_resource(crd) else {
         anyhow::bail!("{} serves no version", crd::name(crd));
     };
-    let items: Vec<Instance> = kubeplug::list::list_all(client, &resource, None, &ListParams::default()).await?;
+    let items: Vec<Instance> =
+        kubeplug::list::list_all_metadata(client, &resource, None, &ListParams::default()).await?;
     Ok(Census::from_instances(&resource.version, items))
 }
 

@@ -145,6 +145,22 @@ backend_tests! {
         assert!(out.contains("Stuck In Deletion: <none>\n"), "{out}");
     }
 
+    /// The instances are counted from metadata-only lists (`PartialObjectMetadataList`): the
+    /// server sends no spec or status of any of them.
+    fn instances_are_counted_from_metadata_only_lists(env) {
+        let w = world(env);
+        let assert = w.inspect().args(["cn", "-v=7"]).assert().code(0);
+        let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        let lines: Vec<&str> = err.lines().collect();
+        let list = lines.iter().position(|l| l.contains("/apis/awesome.corp.com/v1/candies?")).unwrap_or_else(|| panic!("no list of candies in:\n{err}"));
+        let headers = lines[list..].iter().take_while(|l| !l.contains("Response Status"));
+        // Each line is a klog header, then `] `, then the message.
+        let messages = headers.filter_map(|l| l.split_once("] ").map(|(_, m)| m.trim()));
+        let accept = "accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+        assert_eq!(messages.filter(|m| m.starts_with("accept:")).collect::<Vec<_>>(), [accept], "{err}");
+        assert!(stdout(assert).contains("Instances:    1203 (listed as v1)\n"));
+    }
+
     fn validates_against_the_clusters_crds(env) {
         let w = world(env);
         w.inspect()

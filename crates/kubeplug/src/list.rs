@@ -35,8 +35,9 @@ pub struct Batch<T> {
 
 #[derive(Deserialize)]
 struct Page<T> {
-    #[serde(default = "Vec::new")]
-    items: Vec<T>,
+    /// `null` in an empty `PartialObjectMetadataList`, as the API server writes it.
+    #[serde(default = "Option::default")]
+    items: Option<Vec<T>>,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +68,7 @@ where
     T: DeserializeOwned,
     F: FnMut(Batch<T>) -> anyhow::Result<()>,
 {
-    list_loop(client, resource, namespace, params, None, on_batch).await
+    list_loop(client, resource, namespace, params, Wire::Json, on_batch).await
 }
 
 /// How a list of a built-in kind is read. All but [`ReadMode::Cached`] are consistent reads:
@@ -145,7 +146,7 @@ where
         }
         ReadMode::Paged | ReadMode::WatchList => {
             let mut first = true;
-            list_loop(client, resource, namespace, params, Some(T::decode_protobuf), |mut b: Batch<T>| {
+            list_loop(client, resource, namespace, params, Wire::Protobuf(T::decode_protobuf), |mut b: Batch<T>| {
                 // A watch-list that handed over items before it turned out unsupported.
                 b.restarted |= std::mem::take(&mut first) && restarted;
                 on_batch(b)
@@ -358,7 +359,7 @@ where
             // JSON after all (a proxy without protobuf): one page, read whole.
             let body = response.into_body().collect_bytes().await?;
             let page: Page<T> = serde_json::from_slice(&body).context("decoding the list")?;
-            for item in page.items {
+            for item in page.items.unwrap_or_default() {
                 batcher.push(item)?;
             }
             return batcher.flush();
@@ -386,13 +387,27 @@ where
 /// Decodes one item's protobuf message.
 type ProtobufDecoder<T> = fn(&[u8]) -> anyhow::Result<T>;
 
-/// The paging loop of both wire formats: with a protobuf decoder, protobuf is asked for.
+/// What the pages of a list are asked for in.
+enum Wire<T> {
+    /// The objects, in JSON.
+    Json,
+    /// Only the objects' metadata (`PartialObjectMetadataList`), in JSON.
+    Metadata,
+    /// The objects in protobuf, decoded by the function (JSON answers are decoded as JSON).
+    Protobuf(ProtobufDecoder<T>),
+}
+
+/// The Accept header of a metadata-only list, as client-go's metadata client words it (less its
+/// protobuf form): the server then leaves every field but `metadata` out of each item.
+pub const METADATA_ACCEPT: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+/// The paging loop of every wire format.
 async fn list_loop<T, F>(
     client: &kube::Client,
     resource: &ApiResource,
     namespace: Option<&str>,
     params: &ListParams,
-    protobuf: Option<ProtobufDecoder<T>>,
+    wire: Wire<T>,
     mut on_batch: F,
 ) -> anyhow::Result<()>
 where
@@ -405,7 +420,11 @@ where
     params.limit = Some(params.limit.unwrap_or(DEFAULT_PAGE_SIZE));
     params.continue_token = None;
 
-    let mut accept = protobuf.map(|_| proto::ACCEPT);
+    let mut accept = match wire {
+        Wire::Json => None,
+        Wire::Metadata => Some(METADATA_ACCEPT),
+        Wire::Protobuf(_) => Some(proto::ACCEPT),
+    };
     let mut restarts = 0;
     let mut restarted = false;
     let mut next = Some(spawn_fetch(client, &path, &params, accept));
@@ -422,7 +441,7 @@ where
             }
             Err(kube::Error::Api(status)) if matches!(status.code, 406 | 415) && accept.is_some() => {
                 // Not Acceptable / Unsupported Media Type: this server (or a proxy before it)
-                // will not speak protobuf here; the same page again, in JSON.
+                // will not answer in that form here; the same page again, as plain JSON.
                 accept = None;
                 next = Some(spawn_fetch(client, &path, &params, accept));
                 continue;
@@ -430,8 +449,8 @@ where
             Err(e) => return Err(anyhow::Error::new(e).context(format!("listing {}", what()))),
         };
         let decode_error = || format!("decoding a page of {}", what());
-        let (items, remaining) = match (page.protobuf, protobuf) {
-            (true, Some(decode)) => {
+        let (items, remaining) = match (page.protobuf, &wire) {
+            (true, Wire::Protobuf(decode)) => {
                 let unknown = proto::unwrap(&page.body).with_context(decode_error)?;
                 let raw = unknown.raw.as_deref().unwrap_or_default();
                 let list = proto::ListPage::new(raw).with_context(decode_error)?;
@@ -441,10 +460,10 @@ where
                     next = Some(spawn_fetch(client, &path, &params, accept));
                 }
                 drop(page);
-                let items = list.items().map(decode).collect::<anyhow::Result<Vec<T>>>().with_context(decode_error)?;
+                let items = list.items().map(*decode).collect::<anyhow::Result<Vec<T>>>().with_context(decode_error)?;
                 (items, meta.remaining_item_count.and_then(|n| u64::try_from(n).ok()))
             }
-            (true, None) => anyhow::bail!("{}: the server answered protobuf, which was not asked for", decode_error()),
+            (true, _) => anyhow::bail!("{}: the server answered protobuf, which was not asked for", decode_error()),
             (false, _) => {
                 let text = std::str::from_utf8(&page.body).with_context(decode_error)?;
                 let meta = list_meta(text).with_context(decode_error)?;
@@ -453,7 +472,7 @@ where
                     next = Some(spawn_fetch(client, &path, &params, accept));
                 }
                 let items: Page<T> = serde_json::from_str(text).with_context(decode_error)?;
-                (items.items, meta.remaining_item_count)
+                (items.items.unwrap_or_default(), meta.remaining_item_count)
             }
         };
         on_batch(Batch { items, restarted: std::mem::take(&mut restarted), remaining })?;
@@ -484,15 +503,34 @@ pub async fn list_all<T: DeserializeOwned>(
     params: &ListParams,
 ) -> anyhow::Result<Vec<T>> {
     let mut all = Vec::new();
-    list_pages(client, resource, namespace, params, |batch: Batch<T>| {
+    list_loop(client, resource, namespace, params, Wire::Json, collector(&mut all)).await?;
+    Ok(all)
+}
+
+/// Every item of `resource` into one vector, but only its metadata (a `PartialObjectMetadataList`
+/// page by page): for counts, names and finalizers, without the bytes of specs and statuses.
+/// `T` reads an item's `metadata`. A server or proxy that refuses the form (406, 415) is asked
+/// for the whole objects.
+pub async fn list_all_metadata<T: DeserializeOwned>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+) -> anyhow::Result<Vec<T>> {
+    let mut all = Vec::new();
+    list_loop(client, resource, namespace, params, Wire::Metadata, collector(&mut all)).await?;
+    Ok(all)
+}
+
+/// Gathers batches into `all`, starting over when the list restarted.
+fn collector<T>(all: &mut Vec<T>) -> impl FnMut(Batch<T>) -> anyhow::Result<()> + '_ {
+    move |batch| {
         if batch.restarted {
             all.clear();
         }
         all.extend(batch.items);
         Ok(())
-    })
-    .await?;
-    Ok(all)
+    }
 }
 
 /// Lists every item of a built-in kind into one vector, as protobuf (see [`list_protobuf`]).
@@ -504,14 +542,7 @@ pub async fn list_all_protobuf<T: ProtobufItem>(
     mode: ReadMode,
 ) -> anyhow::Result<Vec<T>> {
     let mut all = Vec::new();
-    list_protobuf(client, resource, namespace, params, mode, |batch: Batch<T>| {
-        if batch.restarted {
-            all.clear();
-        }
-        all.extend(batch.items);
-        Ok(())
-    })
-    .await?;
+    list_protobuf(client, resource, namespace, params, mode, collector(&mut all)).await?;
     Ok(all)
 }
 

@@ -67,7 +67,7 @@ pub async fn scan(client: &kube::Client, crds: &[Crd], concurrency: usize) -> Sc
         .collect();
     let listed = targets.len();
     let results = kubeplug::concurrency::bounded(targets, concurrency, |(resource, crd_name)| async move {
-        let found = resources::list::<Object>(client, &resource, None, &ListParams::default()).await;
+        let found = kubeplug::list::list_all_metadata::<Object>(client, &resource, None, &ListParams::default()).await;
         (crd_name, found)
     })
     .await;

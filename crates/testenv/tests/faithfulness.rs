@@ -26,6 +26,8 @@ struct Answer {
     has_continue: bool,
     remaining: Value,
     warnings: Vec<String>,
+    /// Of a metadata-only list: whether `items` is null, and the keys and kinds of its items.
+    partial: Value,
 }
 
 fn answer(resp: &apiserver_fake::testing::RawResponse) -> Answer {
@@ -40,7 +42,18 @@ fn answer(resp: &apiserver_fake::testing::RawResponse) -> Answer {
         }
         _ => Value::Null,
     };
+    let partial = match body["kind"].as_str() {
+        Some("PartialObjectMetadataList") => {
+            let items = body["items"].as_array().cloned().unwrap_or_default();
+            let keys: BTreeSet<&str> =
+                items.iter().filter_map(Value::as_object).flat_map(|o| o.keys()).map(String::as_str).collect();
+            let kinds: BTreeSet<&str> = items.iter().filter_map(|i| i["kind"].as_str()).collect();
+            json!([body["items"].is_null(), keys, kinds])
+        }
+        _ => Value::Null,
+    };
     Answer {
+        partial,
         status: resp.status,
         kind: body["kind"].clone(),
         reason: body["reason"].clone(),
@@ -208,6 +221,12 @@ fn the_fake_answers_like_the_real_server_real() {
         case("custom resource, dry run", Some("admin"), "POST", format!("{candies}?dryRun=All"))
             .body(candy("dry", json!({"flavor": "mint"}))),
         case("custom resources after all that", Some("admin"), "GET", candies.clone()),
+        case("metadata-only list of custom resources", Some("admin"), "GET", candies.clone())
+            .header("Accept", kubeplug::list::METADATA_ACCEPT),
+        case("metadata-only list of ReplicaSets", Some("admin"), "GET", format!("{rs}?limit=2"))
+            .header("Accept", kubeplug::list::METADATA_ACCEPT),
+        case("metadata-only empty list", Some("admin"), "GET", format!("/apis/{group}/v1/namespaces/kube-public/candies"))
+            .header("Accept", kubeplug::list::METADATA_ACCEPT),
         case("version", Some("admin"), "GET", "/version".into()),
     ];
     let mut differences = Vec::new();
