@@ -502,9 +502,7 @@ pub async fn list_all<T: DeserializeOwned>(
     namespace: Option<&str>,
     params: &ListParams,
 ) -> anyhow::Result<Vec<T>> {
-    let mut all = Vec::new();
-    list_loop(client, resource, namespace, params, Wire::Json, collector(&mut all)).await?;
-    Ok(all)
+    collect_all(client, resource, namespace, params, Wire::Json).await
 }
 
 /// Every item of `resource` into one vector, but only its metadata (a `PartialObjectMetadataList`
@@ -517,8 +515,18 @@ pub async fn list_all_metadata<T: DeserializeOwned>(
     namespace: Option<&str>,
     params: &ListParams,
 ) -> anyhow::Result<Vec<T>> {
+    collect_all(client, resource, namespace, params, Wire::Metadata).await
+}
+
+async fn collect_all<T: DeserializeOwned>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    wire: Wire<T>,
+) -> anyhow::Result<Vec<T>> {
     let mut all = Vec::new();
-    list_loop(client, resource, namespace, params, Wire::Metadata, collector(&mut all)).await?;
+    list_loop(client, resource, namespace, params, wire, collector(&mut all)).await?;
     Ok(all)
 }
 

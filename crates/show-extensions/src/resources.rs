@@ -1,8 +1,6 @@
 //! The API resources the map reads, and the two request shapes it uses: a paged list and a get.
 
-use kube::api::ListParams;
 use kube::core::ApiResource;
-use serde::de::DeserializeOwned;
 
 fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
     let api_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
@@ -94,14 +92,5 @@ pub fn custom(group: &str, version: &str, kind: &str, plural: &str) -> ApiResour
     resource(group, version, kind, plural)
 }
 
-/// Every object of `resource` (in `namespace`, or everywhere), decoded as lean `T`.
-pub async fn list<T: DeserializeOwned>(
-    client: &kube::Client,
-    resource: &ApiResource,
-    namespace: Option<&str>,
-    params: &ListParams,
-) -> anyhow::Result<Vec<T>> {
-    kubeplug::list::list_all(client, resource, namespace, params).await
-}
-
-pub use kubeplug::list::get;
+/// Every object of `resource` (in `namespace`, or everywhere), decoded as lean `T`; one object.
+pub use kubeplug::list::{get, list_all as list};
