@@ -8,8 +8,10 @@ mod common;
 
 use common::*;
 use kubeplug_testenv::fleet::{FleetKubeconfig, Member};
+use kubeplug_testenv::terminal::Session;
 use kubeplug_testenv::{Backend, Env, backend_tests, rows};
 use std::process::Output;
+use std::time::Duration;
 
 /// The clusters of a fleet test, with the namespace each context works in.
 struct Fleet {
@@ -244,6 +246,49 @@ backend_tests! {
         }
         for kept in ["web-3", "api-2", "cart-1", "canary-1", "canary-2"] {
             assert!(exists(env, &f.home_ns, kept), "{kept} must not be deleted");
+        }
+    }
+
+    /// --delete on a terminal across clusters: the prompt lists every ReplicaSet with its context
+    /// and names each context that would change; "n" changes nothing, "y" deletes cluster by
+    /// cluster with the one-cluster safety.
+    fn delete_on_a_terminal_asks_once_naming_every_context(env) {
+        let f = fleet(env);
+        let line = format!("{BIN} --contexts 'edge-*,home' --delete");
+        let prompt = r#"Delete these 6 ReplicaSet(s) in 2 context(s): "edge-1", "home"? [y/N]:"#;
+        let versions = |e: &Env, ns: &str| kubectl_versions(e, ns);
+        let before = (versions(env, &f.home_ns), versions(&f.edge_1, &f.edge_1_ns));
+        for answer in ["n", "y"] {
+            let mut script = env.command("script");
+            script.env("KUBECONFIG", f.kubeconfig.path());
+            let mut session = Session::start(&mut script, &line);
+            let asked = String::from_utf8_lossy(&session.wait_for(prompt, Duration::from_secs(120))).into_owned();
+            let listed = format!(r#"  replicaset.apps "blog-1" in namespace "{}" in context "edge-1""#, f.edge_1_ns);
+            assert!(asked.contains(&listed), "{asked}");
+            for name in SHOP_STALE {
+                let listed = format!(r#"  replicaset.apps "{name}" in namespace "{}" in context "home""#, f.home_ns);
+                assert!(asked.contains(&listed), "{asked}");
+            }
+            assert!(!asked.contains(r#"in context "edge-2""#), "nothing of edge-2 to ask about: {asked}");
+            session.type_line(answer);
+            let (status, all) = session.finish();
+            let text = String::from_utf8_lossy(&all).into_owned();
+            assert!(status.success(), "{text}");
+            if answer == "n" {
+                assert!(text.contains("Aborted: nothing was deleted."), "{text}");
+                assert_eq!((versions(env, &f.home_ns), versions(&f.edge_1, &f.edge_1_ns)), before, "nothing changed");
+            } else {
+                assert!(text.contains(r#"context "edge-1": 1 deleted, 0 skipped, 0 failed"#), "{text}");
+                assert!(text.contains(r#"context "home": 5 deleted, 0 skipped, 0 failed"#), "{text}");
+                assert!(!exists(&f.edge_1, &f.edge_1_ns, "blog-1"));
+                assert!(exists(&f.edge_1, &f.edge_1_ns, "blog-2"), "in use: kept");
+                for gone in SHOP_STALE {
+                    assert!(!exists(env, &f.home_ns, gone), "{gone} should be deleted");
+                }
+                for kept in ["web-3", "api-2", "cart-1", "canary-1", "canary-2"] {
+                    assert!(exists(env, &f.home_ns, kept), "{kept} must not be deleted");
+                }
+            }
         }
     }
 
