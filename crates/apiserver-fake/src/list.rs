@@ -217,26 +217,26 @@ pub fn list_metadata(page: &Page) -> Value {
 /// garbage collector): `as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`.
 pub fn wants_metadata_only(accept: &str) -> bool {
     accept.split(',').any(|part| {
-        part.contains("as=PartialObjectMetadataList") && part.contains("g=meta.k8s.io") && part.contains("v=v1")
+        let params: Vec<&str> = part.split(';').map(str::trim).collect();
+        ["as=PartialObjectMetadataList", "g=meta.k8s.io", "v=v1"].iter().all(|p| params.contains(p))
     })
 }
 
 /// A `PartialObjectMetadataList`: each item its `metadata` alone, as the real server answers a
-/// metadata-only list. It writes `"items": null` for an empty one, and no empty `continue` for
-/// custom resources.
+/// metadata-only list: `"items": null` for an empty one, and the list's metadata that of a typed
+/// list (no empty `continue`, custom resources too), written first, as the server writes it.
 pub fn metadata_list_body(page: &Page) -> Bytes {
     let items: Vec<Value> = page
         .items
         .iter()
         .map(|i| json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": i.value["metadata"]}))
         .collect();
-    let list = json!({
-        "kind": "PartialObjectMetadataList",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": list_metadata(page),
-        "items": if items.is_empty() { Value::Null } else { Value::Array(items) },
-    });
-    Bytes::from(serde_json::to_vec(&list).expect("JSON serializes"))
+    let metadata = serde_json::to_string(&list_metadata(page)).expect("JSON serializes");
+    let items = serde_json::to_string(&if items.is_empty() { Value::Null } else { Value::Array(items) })
+        .expect("JSON serializes");
+    Bytes::from(format!(
+        r#"{{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{metadata},"items":{items}}}"#
+    ))
 }
 
 /// Serializes a `<Kind>List` by concatenating the stored JSON of the items.
@@ -281,6 +281,19 @@ fn needs_api_version_rewrite(rt: &ResourceType) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_only_is_asked_by_exact_parameters() {
+        assert!(wants_metadata_only(
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+        ));
+        assert!(wants_metadata_only(
+            "application/json, application/json; v=v1; g=meta.k8s.io; as=PartialObjectMetadataList"
+        ));
+        assert!(!wants_metadata_only("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1beta1"));
+        assert!(!wants_metadata_only("application/json;as=Table;g=meta.k8s.io;v=v1"));
+        assert!(!wants_metadata_only("application/json"));
+    }
 
     #[test]
     fn tokens_round_trip_and_garbage_is_rejected() {

@@ -34,10 +34,15 @@ pub struct Batch<T> {
 }
 
 #[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
 struct Page<T> {
-    /// `null` in an empty `PartialObjectMetadataList`, as the API server writes it.
-    #[serde(default = "Option::default")]
-    items: Option<Vec<T>>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    items: Vec<T>,
+}
+
+/// `"items": null` as no items: the API server writes an empty `PartialObjectMetadataList` so.
+fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(de)?.unwrap_or_default())
 }
 
 #[derive(Deserialize)]
@@ -69,6 +74,12 @@ where
     F: FnMut(Batch<T>) -> anyhow::Result<()>,
 {
     list_loop(client, resource, namespace, params, Wire::Json, on_batch).await
+}
+
+/// How many items a list with `params` hands over at a time: its `limit`, else
+/// [`DEFAULT_PAGE_SIZE`], whatever the read.
+pub fn batch_size(params: &ListParams) -> usize {
+    params.limit.unwrap_or(DEFAULT_PAGE_SIZE) as usize
 }
 
 /// How a list of a built-in kind is read. All but [`ReadMode::Cached`] are consistent reads:
@@ -129,7 +140,7 @@ where
     F: FnMut(Batch<T>) -> anyhow::Result<()>,
 {
     let what = || describe_target(resource, namespace);
-    let batch = params.limit.unwrap_or(DEFAULT_PAGE_SIZE) as usize;
+    let batch = batch_size(params);
     let mut restarted = false;
     if mode == ReadMode::WatchList {
         match watch_list(client, resource, namespace, params, batch, &mut on_batch).await {
@@ -359,7 +370,7 @@ where
             // JSON after all (a proxy without protobuf): one page, read whole.
             let body = response.into_body().collect_bytes().await?;
             let page: Page<T> = serde_json::from_slice(&body).context("decoding the list")?;
-            for item in page.items.unwrap_or_default() {
+            for item in page.items {
                 batcher.push(item)?;
             }
             return batcher.flush();
@@ -472,7 +483,7 @@ where
                     next = Some(spawn_fetch(client, &path, &params, accept));
                 }
                 let items: Page<T> = serde_json::from_str(text).with_context(decode_error)?;
-                (items.items.unwrap_or_default(), meta.remaining_item_count)
+                (items.items, meta.remaining_item_count)
             }
         };
         on_batch(Batch { items, restarted: std::mem::take(&mut restarted), remaining })?;
@@ -907,6 +918,47 @@ mod tests {
             // Refused once; the retry and the rest of the list are plain JSON requests.
             assert_eq!(log.len(), 3, "{log:?}");
             assert!(log[1..].iter().all(|q| q.ends_with("accept=")), "{log:?}");
+        }
+    }
+
+    /// The Accept header of a metadata-only list, written out by hand.
+    const PARTIAL: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
+    #[tokio::test]
+    async fn a_metadata_only_list_asks_for_partial_metadata_and_takes_null_items_for_none() {
+        let (client, log) = mock_client_raw(|q, _| {
+            match q {
+            q if q.contains("continue=t1") => (
+                200,
+                JSON,
+                br#"{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"9"},"items":null}"#.to_vec(),
+            ),
+            _ => (200, JSON, page(&["a"], Some("t1")).into_bytes()),
+        }
+        });
+        let all: Vec<Lean> = list_all_metadata(&client, &rs(), None, &ListParams::default()).await.unwrap();
+        assert_eq!(names(&all), ["a"]);
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert!(log.iter().all(|q| q.ends_with(&format!("accept={PARTIAL}"))), "{log:?}");
+    }
+
+    #[tokio::test]
+    async fn a_server_refusing_metadata_only_lists_is_asked_for_whole_objects() {
+        for refusal in [406, 415] {
+            let (client, log) = mock_client_raw(move |_, accept| {
+                if accept.contains("PartialObjectMetadataList") {
+                    let refused =
+                        format!(r#"{{"kind":"Status","apiVersion":"v1","status":"Failure","code":{refusal}}}"#);
+                    return (refusal, JSON, refused.into_bytes());
+                }
+                (200, JSON, page(&["a", "b"], None).into_bytes())
+            });
+            let all: Vec<Lean> = list_all_metadata(&client, &rs(), None, &ListParams::default()).await.unwrap();
+            assert_eq!(names(&all), ["a", "b"]);
+            let log = log.lock().unwrap();
+            assert_eq!(log.len(), 2, "{log:?}");
+            assert!(log[0].ends_with(&format!("accept={PARTIAL}")) && log[1].ends_with("accept="), "{log:?}");
         }
     }
 

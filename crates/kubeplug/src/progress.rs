@@ -61,17 +61,19 @@ impl Progress {
         Bar { bar: Some(new_bar(what, total)) }
     }
 
-    /// Progress of a paged list of `what` (`replicasets.apps`), fed page by page with
-    /// [`ListProgress::page`].
-    pub fn list(&self, what: impl Into<String>) -> ListProgress {
-        ListProgress { progress: *self, what: what.into(), seen: 0, full_batch: None, bar: Bar { bar: None } }
+    /// A count of work of no known total, `done` items so far; nothing is drawn when progress is
+    /// off or the work is short so far (below [`MIN_ITEMS`]).
+    pub fn counter(&self, what: &str, done: u64) -> Bar {
+        if !self.enabled || done < MIN_ITEMS {
+            return Bar { bar: None };
+        }
+        Bar { bar: Some(new_counter(what, done)) }
     }
 
-    /// Progress of a list of `what` read as one stream and handed over in batches of `batch`:
-    /// no count of what follows comes with it, so what is shown is a count of what was read,
-    /// once a full batch says more may follow.
-    pub fn streamed_list(&self, what: impl Into<String>, batch: usize) -> ListProgress {
-        ListProgress { full_batch: Some(batch), ..self.list(what) }
+    /// Progress of a list of `what` (`replicasets.apps`) handed over in batches of `batch` (pages,
+    /// or a stream cut into batches), fed batch by batch with [`ListProgress::page`].
+    pub fn list(&self, what: impl Into<String>, batch: usize) -> ListProgress {
+        ListProgress { progress: *self, what: what.into(), seen: 0, full_batch: batch, bar: Bar { bar: None } }
     }
 }
 
@@ -135,16 +137,17 @@ impl Drop for Bar {
     }
 }
 
-/// Progress of a list: for pages, a bar appears once a page says more items follow (the
-/// server's `remainingItemCount`) and the whole list is long enough ([`MIN_ITEMS`]); for a
-/// stream, a count of the items read appears once a full batch arrives.
+/// Progress of a list: a bar once a batch says how many items follow (the server's
+/// `remainingItemCount` on a page) and the whole list is long enough ([`MIN_ITEMS`]); without that
+/// count (a stream, a watch-list, pages of a filtered list), a count of the items read, once a
+/// full batch says more may follow.
 #[derive(Debug)]
 pub struct ListProgress {
     progress: Progress,
     what: String,
     seen: u64,
-    /// For a streamed list, the size of a batch that may not be the last.
-    full_batch: Option<usize>,
+    /// The size of a batch that may not be the last.
+    full_batch: usize,
     bar: Bar,
 }
 
@@ -172,8 +175,8 @@ impl ListProgress {
                     bar.set_position(self.seen);
                 }
             }
-            None if self.progress.enabled && self.full_batch == Some(items) && items as u64 >= MIN_ITEMS => {
-                self.bar = Bar { bar: Some(new_counter(&format!("listing {}", self.what), self.seen)) };
+            None if items == self.full_batch => {
+                self.bar = self.progress.counter(&format!("listing {}", self.what), self.seen);
             }
             None => {}
         }
@@ -211,15 +214,15 @@ mod tests {
     #[test]
     fn a_list_shows_a_bar_only_once_a_page_says_more_follow() {
         let on = Progress { enabled: true };
-        let mut one_page = on.list("pods");
+        let mut one_page = on.list("pods", 500);
         one_page.page(400, None, false);
         assert!(!one_page.is_shown(), "a single page is over already");
 
-        let mut short = on.list("pods");
+        let mut short = on.list("pods", 500);
         short.page(2, Some(3), false);
         assert!(!short.is_shown(), "5 items in all is short work");
 
-        let mut long = on.list("replicasets.apps");
+        let mut long = on.list("replicasets.apps", 500);
         long.page(500, Some(600), false);
         assert!(long.is_shown());
         let bar = long.bar.bar.as_ref().unwrap();
@@ -234,13 +237,13 @@ mod tests {
     }
 
     #[test]
-    fn a_streamed_list_counts_once_a_full_batch_says_more_may_follow() {
+    fn a_list_without_a_count_of_what_follows_counts_once_a_full_batch_says_more_may_follow() {
         let on = Progress { enabled: true };
-        let mut short = on.streamed_list("pods", 500);
+        let mut short = on.list("pods", 500);
         short.page(400, None, false);
         assert!(!short.is_shown(), "less than a batch: the stream is over already");
 
-        let mut long = on.streamed_list("replicasets.apps", 500);
+        let mut long = on.list("replicasets.apps", 500);
         long.page(500, None, false);
         assert!(long.is_shown());
         long.page(500, None, false);
@@ -251,14 +254,14 @@ mod tests {
         long.page(500, None, true);
         assert_eq!(long.bar.bar.as_ref().unwrap().position(), 500);
 
-        let mut off = Progress::off().streamed_list("replicasets.apps", 500);
+        let mut off = Progress::off().list("replicasets.apps", 500);
         off.page(500, None, false);
         assert!(!off.is_shown());
     }
 
     #[test]
     fn off_progress_makes_no_list_bar() {
-        let mut list = Progress::off().list("pods");
+        let mut list = Progress::off().list("pods", 500);
         list.page(500, Some(5000), false);
         assert!(!list.is_shown());
     }

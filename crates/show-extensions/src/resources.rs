@@ -92,5 +92,8 @@ pub fn custom(group: &str, version: &str, kind: &str, plural: &str) -> ApiResour
     resource(group, version, kind, plural)
 }
 
-/// Every object of `resource` (in `namespace`, or everywhere), decoded as lean `T`; one object.
-pub use kubeplug::list::{get, list_all as list};
+/// Every object of `resource` (in `namespace`, or everywhere), decoded as lean `T`.
+pub use kubeplug::list::list_all as list;
+
+/// One object.
+pub use kubeplug::list::get;

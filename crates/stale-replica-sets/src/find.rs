@@ -19,7 +19,7 @@ use crate::plan::{Fields, Filters, Scope};
 use crate::wire;
 use kubeplug::discovery::group_resource;
 use kubeplug::error::Hint;
-use kubeplug::list::{Batch, DEFAULT_PAGE_SIZE, ReadMode, list_all, list_all_protobuf, list_pages, list_protobuf};
+use kubeplug::list::{Batch, ReadMode, batch_size, list_all, list_all_protobuf, list_pages, list_protobuf};
 use kubeplug::progress::Progress;
 use kubeplug::proto::ProtobufItem;
 
@@ -227,15 +227,9 @@ pub async fn find(
     let mut seen = Seen { fields, ..Seen::default() };
     let (rs_resource, deploy_resource, all) = (replicasets(), deployments(), ListParams::default());
     let ns = scope.namespace();
-    // The ReplicaSets are the big list (Deployments are far fewer): its pages (or, streamed, its
-    // batches) are the progress.
+    // The ReplicaSets are the big list (Deployments are far fewer): its batches are the progress.
     let what = group_resource(&rs_resource.plural, &rs_resource.group);
-    let mut listing = match mode {
-        ReadMode::Stream | ReadMode::Cached | ReadMode::WatchList if !fields.raw => {
-            progress.streamed_list(what, params.limit.unwrap_or(DEFAULT_PAGE_SIZE) as usize)
-        }
-        _ => progress.list(what),
-    };
+    let mut listing = progress.list(what, batch_size(&params));
     let list_rs = async {
         if fields.raw {
             list_pages(client, &rs_resource, ns, &params, |batch: Batch<Box<RawValue>>| {

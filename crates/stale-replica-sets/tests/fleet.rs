@@ -206,8 +206,7 @@ backend_tests! {
     /// --delete across clusters without --yes: a preview with its count per context; nothing changes anywhere.
     fn delete_preview_counts_per_context(env) {
         let f = fleet(env);
-        let versions = |e: &Env, ns: &str| kubectl_versions(e, ns);
-        let before = (versions(env, &f.home_ns), versions(&f.edge_1, &f.edge_1_ns));
+        let before = (kubectl_versions(env, &f.home_ns), kubectl_versions(&f.edge_1, &f.edge_1_ns));
         let o = run_fleet(env, &f, &["--contexts", "edge-*,home", "--delete"]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let out = stdout(&o);
@@ -225,7 +224,7 @@ backend_tests! {
         ] {
             assert!(err.lines().any(|l| l == line), "{line:?} in {err}");
         }
-        assert_eq!((versions(env, &f.home_ns), versions(&f.edge_1, &f.edge_1_ns)), before, "every ReplicaSet as it was");
+        assert_eq!((kubectl_versions(env, &f.home_ns), kubectl_versions(&f.edge_1, &f.edge_1_ns)), before, "every ReplicaSet as it was");
     }
 
     /// --delete --yes across clusters: cluster by cluster, each with the one-cluster safety (the
@@ -256,8 +255,7 @@ backend_tests! {
         let f = fleet(env);
         let line = format!("{BIN} --contexts 'edge-*,home' --delete");
         let prompt = r#"Delete these 6 ReplicaSet(s) in 2 context(s): "edge-1", "home"? [y/N]:"#;
-        let versions = |e: &Env, ns: &str| kubectl_versions(e, ns);
-        let before = (versions(env, &f.home_ns), versions(&f.edge_1, &f.edge_1_ns));
+        let before = (kubectl_versions(env, &f.home_ns), kubectl_versions(&f.edge_1, &f.edge_1_ns));
         for answer in ["n", "y"] {
             let mut script = env.command("script");
             script.env("KUBECONFIG", f.kubeconfig.path());
@@ -276,7 +274,7 @@ backend_tests! {
             assert!(status.success(), "{text}");
             if answer == "n" {
                 assert!(text.contains("Aborted: nothing was deleted."), "{text}");
-                assert_eq!((versions(env, &f.home_ns), versions(&f.edge_1, &f.edge_1_ns)), before, "nothing changed");
+                assert_eq!((kubectl_versions(env, &f.home_ns), kubectl_versions(&f.edge_1, &f.edge_1_ns)), before, "nothing changed");
             } else {
                 assert!(text.contains(r#"context "edge-1": 1 deleted, 0 skipped, 0 failed"#), "{text}");
                 assert!(text.contains(r#"context "home": 5 deleted, 0 skipped, 0 failed"#), "{text}");

@@ -26,7 +26,8 @@ struct Answer {
     has_continue: bool,
     remaining: Value,
     warnings: Vec<String>,
-    /// Of a metadata-only list: whether `items` is null, and the keys and kinds of its items.
+    /// Of a metadata-only list: whether `items` is null and `continue` written at all, and the
+    /// keys and kinds of its items.
     partial: Value,
 }
 
@@ -48,7 +49,7 @@ fn answer(resp: &apiserver_fake::testing::RawResponse) -> Answer {
             let keys: BTreeSet<&str> =
                 items.iter().filter_map(Value::as_object).flat_map(|o| o.keys()).map(String::as_str).collect();
             let kinds: BTreeSet<&str> = items.iter().filter_map(|i| i["kind"].as_str()).collect();
-            json!([body["items"].is_null(), keys, kinds])
+            json!([body["items"].is_null(), body["metadata"].get("continue").is_some(), keys, kinds])
         }
         _ => Value::Null,
     };

@@ -25,19 +25,19 @@ pub fn registry() -> Registry {
 /// The directory of the debug binaries of every plugin, built (or brought up to date) once:
 /// `CARGO_BIN_EXE_*` only exists for a crate's own binaries.
 ///
-/// The build is `cargo build --workspace --tests`: the units `cargo test --workspace` builds,
-/// with the same features, so that under it this finds everything fresh. A narrower build
-/// (`-p` each plugin) unifies features differently and compiles a second copy of much of the
-/// dependency tree.
+/// The build is `cargo build --workspace --bins --tests`: the units `cargo test --workspace`
+/// builds, with the same features, so that under it this finds everything fresh. A narrower
+/// build (`-p` each plugin) unifies features differently and compiles a second copy of much of
+/// the dependency tree. (So `cargo test -p xtask` alone builds every test of the workspace.)
 pub fn plugin_bin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let root = root();
         let registry = registry();
         let mut cmd = xtask::cargo_command();
-        cmd.current_dir(&root).args(["build", "--workspace", "--tests"]);
-        let status = cmd.status().expect("running cargo build --workspace --tests");
-        assert!(status.success(), "cargo build --workspace --tests failed");
+        cmd.current_dir(&root).args(["build", "--workspace", "--bins", "--tests"]);
+        let status = cmd.status().expect("running cargo build --workspace --bins --tests");
+        assert!(status.success(), "cargo build --workspace --bins --tests failed");
         let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
         let dir = target.join("debug");
         for p in &registry.plugins {
