@@ -130,8 +130,8 @@ pub struct Args {
     /// reads one response, decoded as it arrives (the fastest consistent read measured, see
     /// BENCHMARKS.md); `watch-list` streams them from the API server's watch cache once it has
     /// caught up with etcd (servers without watch-lists are read `paged`); `paged` reads pages of
-    /// 500, as kubectl does (on a terminal the other reads show a count of what was read, pages a
-    /// bar: only they carry the server's count of what follows); `cached` takes the watch cache as it is (resourceVersion=0): the
+    /// 500, as kubectl does (on a terminal, a bar where pages carry the server's count of what
+    /// follows, else a count of what was read); `cached` takes the watch cache as it is (resourceVersion=0): the
     /// cheapest read, but it may miss the last changes. All but `cached` show nothing older than
     /// the moment the command started. Deletions are protected by their preconditions whatever
     /// the read.
