@@ -238,14 +238,7 @@ backend_tests! {
         assert!(errors(&o)[0].starts_with(r#"error: context "down": "#), "{err}");
         assert!(err.lines().any(|l| l == r#"context "edge-1": 1 deleted, 0 skipped, 0 failed"#), "{err}");
         assert!(err.lines().any(|l| l == r#"context "home": 5 deleted, 0 skipped, 0 failed"#), "{err}");
-        assert!(!exists(&f.edge_1, &f.edge_1_ns, "blog-1"));
-        assert!(exists(&f.edge_1, &f.edge_1_ns, "blog-2"), "in use: kept");
-        for gone in SHOP_STALE {
-            assert!(!exists(env, &f.home_ns, gone), "{gone} should be deleted");
-        }
-        for kept in ["web-3", "api-2", "cart-1", "canary-1", "canary-2"] {
-            assert!(exists(env, &f.home_ns, kept), "{kept} must not be deleted");
-        }
+        assert_stale_deleted_and_the_rest_kept(env, &f);
     }
 
     /// --delete on a terminal across clusters: the prompt lists every ReplicaSet with its context
@@ -278,14 +271,7 @@ backend_tests! {
             } else {
                 assert!(text.contains(r#"context "edge-1": 1 deleted, 0 skipped, 0 failed"#), "{text}");
                 assert!(text.contains(r#"context "home": 5 deleted, 0 skipped, 0 failed"#), "{text}");
-                assert!(!exists(&f.edge_1, &f.edge_1_ns, "blog-1"));
-                assert!(exists(&f.edge_1, &f.edge_1_ns, "blog-2"), "in use: kept");
-                for gone in SHOP_STALE {
-                    assert!(!exists(env, &f.home_ns, gone), "{gone} should be deleted");
-                }
-                for kept in ["web-3", "api-2", "cart-1", "canary-1", "canary-2"] {
-                    assert!(exists(env, &f.home_ns, kept), "{kept} must not be deleted");
-                }
+                assert_stale_deleted_and_the_rest_kept(env, &f);
             }
         }
     }
@@ -327,6 +313,19 @@ backend_tests! {
         // The names in the context list are the kubeconfig's.
         let o = run_fleet(env, &f, &["--contexts", "nope"]);
         assert!(stderr(&o).contains("(contexts: home, home-exec, home-bob, edge-1, edge-2, down, expired)"), "{}", stderr(&o));
+    }
+}
+
+/// After deleting on edge-1 and home: their stale ReplicaSets are gone; those in use, and the
+/// Rollout's, are still there.
+fn assert_stale_deleted_and_the_rest_kept(env: &Env, f: &Fleet) {
+    assert!(!exists(&f.edge_1, &f.edge_1_ns, "blog-1"));
+    assert!(exists(&f.edge_1, &f.edge_1_ns, "blog-2"), "in use: kept");
+    for gone in SHOP_STALE {
+        assert!(!exists(env, &f.home_ns, gone), "{gone} should be deleted");
+    }
+    for kept in ["web-3", "api-2", "cart-1", "canary-1", "canary-2"] {
+        assert!(exists(env, &f.home_ns, kept), "{kept} must not be deleted");
     }
 }
 
