@@ -863,14 +863,25 @@ mod tests {
     const JSON: &str = "application/json";
     const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 
-    async fn list_protobuf(client: &kube::Client) -> anyhow::Result<Vec<(String, bool)>> {
+    /// The batches a protobuf read of the ReplicaSets in "shop" hands over, `mode` and `params`
+    /// as given: each its names joined by commas, and whether the read restarted.
+    async fn read_batches(
+        client: &kube::Client,
+        mode: ReadMode,
+        params: ListParams,
+    ) -> anyhow::Result<Vec<(String, bool)>> {
         let mut batches = Vec::new();
-        list_pages_protobuf(client, &rs(), Some("shop"), &ListParams::default(), |b: Batch<Lean>| {
+        super::list_protobuf(client, &rs(), Some("shop"), &params, mode, |b: Batch<Lean>| {
             batches.push((names(&b.items).join(","), b.restarted));
             Ok(())
         })
         .await?;
         Ok(batches)
+    }
+
+    /// Pages of the default size, as [`list_pages_protobuf`] reads them.
+    async fn list_protobuf(client: &kube::Client) -> anyhow::Result<Vec<(String, bool)>> {
+        read_batches(client, ReadMode::Paged, ListParams::default()).await
     }
 
     #[tokio::test]
@@ -1025,14 +1036,7 @@ mod tests {
 
     /// The batches a watch-list read hands over, batches of `limit`.
     async fn read_watch_list(client: &kube::Client, limit: u32) -> anyhow::Result<Vec<(String, bool)>> {
-        let mut batches = Vec::new();
-        let params = ListParams::default().limit(limit);
-        super::list_protobuf(client, &rs(), Some("shop"), &params, ReadMode::WatchList, |b: Batch<Lean>| {
-            batches.push((names(&b.items).join(","), b.restarted));
-            Ok(())
-        })
-        .await?;
-        Ok(batches)
+        read_batches(client, ReadMode::WatchList, ListParams::default().limit(limit)).await
     }
 
     /// The kinds of request a read made, in order: `watch-list` or `page`.
@@ -1173,14 +1177,7 @@ mod tests {
     }
 
     async fn read_stream(client: &kube::Client) -> anyhow::Result<Vec<(String, bool)>> {
-        let mut batches = Vec::new();
-        let params = ListParams::default().limit(1);
-        super::list_protobuf(client, &rs(), Some("shop"), &params, ReadMode::Stream, |b: Batch<Lean>| {
-            batches.push((names(&b.items).join(","), b.restarted));
-            Ok(())
-        })
-        .await?;
-        Ok(batches)
+        read_batches(client, ReadMode::Stream, ListParams::default().limit(1)).await
     }
 
     #[tokio::test]
