@@ -339,8 +339,8 @@ pub fn table(parts: impl IntoIterator<Item = (String, Table)>) -> Table {
         let table = combined.get_or_insert_with(|| {
             Table::new(std::iter::once("context".to_string()).chain(part.headers().iter().cloned()))
         });
-        for row in part.into_rows() {
-            table.row(std::iter::once(context.clone()).chain(row));
+        for row in part.rows() {
+            table.row(std::iter::once(context.as_str()).chain(row));
         }
     }
     combined.unwrap_or_else(|| Table::new(["context"]))

@@ -282,13 +282,11 @@ pub async fn find(
         settle_owner(rs, &usage);
     }
     let kept = kept_back(&candidates, filters.keep);
-    let mut report = Report::default();
-    for rs in candidates {
-        if kept.contains(&rs.uid) {
-            continue;
-        }
-        if !matches_selector_and_age(&rs, selected_uids.as_ref(), filters) {
-            continue;
+    let mut foreign = BTreeMap::new();
+    // In place: a second vector of the selected rows would double the peak of a big list.
+    candidates.retain(|rs| {
+        if kept.contains(&rs.uid) || !matches_selector_and_age(rs, selected_uids.as_ref(), filters) {
+            return false;
         }
         // Another controller's: counted as left alone (they are no orphans, whatever --orphaned
         // used to think), shown only on request, never part of a question about one Deployment.
@@ -296,15 +294,15 @@ pub async fn find(
             && filters.deployment.is_none()
         {
             if filters.orphaned || !filters.include_foreign {
-                *report.foreign.entry(kind.clone()).or_default() += 1;
-                continue;
+                *foreign.entry(kind.clone()).or_default() += 1;
+                return false;
             }
-        } else if !selected_by_owner(&rs, filters) {
-            continue;
+            true
+        } else {
+            selected_by_owner(rs, filters)
         }
-        report.stale.push(rs);
-    }
-    Ok(report)
+    });
+    Ok(Report { stale: candidates, foreign })
 }
 
 /// What the ReplicaSet pages leave behind: zero-replica ReplicaSets as compact rows, made as each

@@ -126,7 +126,14 @@ impl RevisionAnnotation {
 
 #[derive(Deserialize, Debug, Default)]
 struct DeploymentSpec {
-    template: Option<PodTemplate>,
+    /// Its key only: a Deployment's template is read once, and there can be thousands of them.
+    #[serde(default, deserialize_with = "template_key")]
+    template: Option<TemplateKey>,
+}
+
+/// A JSON pod template, reduced to its key as it is decoded.
+fn template_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<TemplateKey>, D::Error> {
+    Ok(Option::<PodTemplate>::deserialize(d)?.as_ref().and_then(PodTemplate::key))
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -156,7 +163,7 @@ impl LeanDeployment {
             // Without a revision yet (the controller has not synced it), the newest of its
             // ReplicaSets is the one it is rolling out.
             revision: self.revision().or(newest_revision),
-            template: self.spec.template.as_ref().and_then(PodTemplate::key),
+            template: self.spec.template,
         }
     }
 }
@@ -172,7 +179,9 @@ impl kubeplug::proto::ProtobufItem for LeanDeployment {
                 uid: meta.uid,
                 generation: meta.generation,
             },
-            spec: DeploymentSpec { template: d.spec.and_then(|s| s.template).map(PodTemplate::Protobuf) },
+            spec: DeploymentSpec {
+                template: d.spec.and_then(|s| s.template).and_then(|t| PodTemplate::Protobuf(t).key()),
+            },
             status: DeploymentStatus { observed_generation: d.status.and_then(|s| s.observed_generation) },
         })
     }
