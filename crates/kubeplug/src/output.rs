@@ -3,7 +3,7 @@
 
 use clap::builder::{PossibleValue, TypedValueParser, ValueParserFactory};
 use serde::Serialize;
-use std::io::{self, Write};
+use std::io::{self, Read as _, Seek as _, Write};
 use std::path::Path;
 use unicode_width::UnicodeWidthStr;
 
@@ -281,6 +281,96 @@ impl Table {
     }
 }
 
+/// A table written row by row as results are found, for results too many to hold: each row goes
+/// to a temporary file (kept in memory up to [`SpooledTable::IN_MEMORY`] bytes, then on disk),
+/// only the column widths stay in memory, and [`SpooledTable::write`] prints the layout
+/// [`Table::write`] prints. kubectl aligns a table over all its rows too, holding them all.
+pub struct SpooledTable {
+    headers: Vec<String>,
+    widths: Vec<usize>,
+    rows: usize,
+    /// Each cell as its length (4 bytes, little-endian) and its text.
+    spool: io::BufWriter<tempfile::SpooledTempFile>,
+}
+
+impl SpooledTable {
+    /// How much of the table stays in memory before it goes to disk.
+    pub const IN_MEMORY: usize = 1 << 20;
+
+    /// A table with these column headers (upper-cased when printed).
+    pub fn new<S: Into<String>>(headers: impl IntoIterator<Item = S>) -> Self {
+        Self::with_memory(headers, Self::IN_MEMORY)
+    }
+
+    fn with_memory<S: Into<String>>(headers: impl IntoIterator<Item = S>, in_memory: usize) -> Self {
+        let headers: Vec<String> = headers.into_iter().map(Into::into).collect();
+        Self {
+            widths: vec![0; headers.len()],
+            headers,
+            rows: 0,
+            spool: io::BufWriter::new(tempfile::spooled_tempfile(in_memory)),
+        }
+    }
+
+    /// Appends a row; it must have one cell per header.
+    pub fn row<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) -> io::Result<()> {
+        let mut written = 0;
+        for (cell, width) in cells.into_iter().zip(self.widths.iter_mut()) {
+            let cell = cell.as_ref();
+            *width = (*width).max(cell.width());
+            let len = u32::try_from(cell.len()).map_err(|_| io::Error::other("a table cell over 4 GiB"))?;
+            self.spool.write_all(&len.to_le_bytes())?;
+            self.spool.write_all(cell.as_bytes())?;
+            written += 1;
+        }
+        debug_assert_eq!(written, self.headers.len(), "row width must match the headers");
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Forgets every row (a list that started over).
+    pub fn clear(&mut self) -> io::Result<()> {
+        self.spool.flush()?;
+        self.spool.get_mut().set_len(0)?;
+        self.spool.rewind()?;
+        self.widths.iter_mut().for_each(|w| *w = 0);
+        self.rows = 0;
+        Ok(())
+    }
+
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Prints the table (with headers if `headers`), reading its rows back one at a time.
+    pub fn write(self, out: &mut impl Write, headers: bool) -> io::Result<()> {
+        let Self { headers: names, mut widths, rows, spool } = self;
+        let mut spool = spool.into_inner().map_err(io::IntoInnerError::into_error)?;
+        spool.rewind()?;
+        let mut input = io::BufReader::new(spool);
+        let upper: Vec<String> = if headers { names.iter().map(|h| h.to_uppercase()).collect() } else { Vec::new() };
+        widen(&mut widths, upper.iter().map(String::as_str));
+        let mut line = String::new();
+        if headers {
+            write_line(out, &mut line, upper.iter().map(String::as_str), &widths)?;
+        }
+        let mut cells = vec![String::new(); names.len()];
+        for _ in 0..rows {
+            for cell in &mut cells {
+                let mut len = [0; 4];
+                input.read_exact(&mut len)?;
+                let mut bytes = std::mem::take(cell).into_bytes();
+                bytes.resize(u32::from_le_bytes(len) as usize, 0);
+                input.read_exact(&mut bytes)?;
+                *cell = String::from_utf8(bytes).map_err(io::Error::other)?;
+            }
+            write_line(out, &mut line, cells.iter().map(String::as_str), &widths)?;
+        }
+        Ok(())
+    }
+}
+
 /// Widens each column to fit its cell in `cells`.
 fn widen<'a>(widths: &mut [usize], cells: impl Iterator<Item = &'a str>) {
     for (width, cell) in widths.iter_mut().zip(cells) {
@@ -397,6 +487,13 @@ impl Printer {
 
     /// Prints a table (with headers unless `--no-headers`).
     pub fn table(&self, table: &Table) -> io::Result<()> {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        table.write(&mut out, self.headers)?;
+        out.flush()
+    }
+
+    /// Prints a [`SpooledTable`] (with headers unless `--no-headers`).
+    pub fn spooled_table(&self, table: SpooledTable) -> io::Result<()> {
         let mut out = io::BufWriter::new(io::stdout().lock());
         table.write(&mut out, self.headers)?;
         out.flush()
@@ -693,6 +790,26 @@ mod tests {
         let rows: Vec<Vec<&str>> = t.rows().map(Iterator::collect).collect();
         assert_eq!(rows, [vec!["a", "", "1d"], vec!["", "x", ""]]);
         assert!(Table::new(["name"]).rows().next().is_none());
+    }
+
+    /// A spooled table prints what the same table held in memory prints, whether its rows stayed
+    /// in memory or went to disk, and after a clear only what came after it.
+    #[test]
+    fn a_spooled_table_prints_the_layout_of_a_table() {
+        let mut held = Table::new(["resource", "get", "note"]);
+        let rows = [["pods", "✔", ""], ["deployments.apps", "✖", "x"], ["", "", "longer note"]];
+        rows.iter().for_each(|row| _ = held.row(row));
+        for in_memory in [0, 16, SpooledTable::IN_MEMORY] {
+            for headers in [true, false] {
+                let mut spooled = SpooledTable::with_memory(["resource", "get", "note"], in_memory);
+                spooled.row(["a-very-long-name-before-the-clear", "", ""]).unwrap();
+                spooled.clear().unwrap();
+                rows.iter().for_each(|row| spooled.row(row).unwrap());
+                let mut out = Vec::new();
+                spooled.write(&mut out, headers).unwrap();
+                assert_eq!(String::from_utf8(out).unwrap(), held.render(headers), "in memory up to {in_memory} bytes");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Finding stale ReplicaSets: one paged list of ReplicaSets and one of Deployments, decoded into
-//! lean structs with only the fields this tool reads, and filtered as pages arrive so that only
-//! zero-replica ReplicaSets are held in memory.
+//! Finding stale ReplicaSets: one list of Deployments, then one of ReplicaSets, decoded into lean
+//! structs with only the fields this tool reads. Each ReplicaSet is judged as it arrives, against
+//! the Deployments read before it, so that only the selected ones are kept, or handed to a
+//! [`Sink`] that prints them without holding them.
 //!
 //! Order matters: owners are settled first (by uid), then `--keep` sets aside the newest stale
 //! ReplicaSets of each Deployment, and only then do `-l`, `--older-than`, `--deployment` and
@@ -19,7 +20,7 @@ use crate::plan::{Fields, Filters, Scope};
 use crate::wire;
 use kubeplug::discovery::group_resource;
 use kubeplug::error::Hint;
-use kubeplug::list::{Batch, ReadMode, batch_size, list_all, list_all_protobuf, list_pages, list_protobuf};
+use kubeplug::list::{Batch, ReadMode, batch_size, list_all, list_pages, list_protobuf};
 use kubeplug::progress::Progress;
 use kubeplug::proto::ProtobufItem;
 
@@ -88,20 +89,48 @@ impl StaleReplicaSet {
     }
 }
 
-/// What `find` found.
+/// Where [`find_into`] hands the selected ReplicaSets, one at a time, in list order.
+pub trait Sink {
+    /// One more selected ReplicaSet.
+    fn push(&mut self, rs: StaleReplicaSet) -> anyhow::Result<()>;
+    /// The list started over (a dropped connection, an expired continue token): forget what
+    /// was pushed, the same ReplicaSets come again.
+    fn clear(&mut self) -> anyhow::Result<()>;
+}
+
+impl Sink for Vec<StaleReplicaSet> {
+    fn push(&mut self, rs: StaleReplicaSet) -> anyhow::Result<()> {
+        Vec::push(self, rs);
+        Ok(())
+    }
+
+    fn clear(&mut self) -> anyhow::Result<()> {
+        Vec::clear(self);
+        Ok(())
+    }
+}
+
+/// What [`find_into`] counted while it handed the ReplicaSets over.
 #[derive(Debug, Default)]
-pub struct Report {
-    /// The selected ReplicaSets, in list order (namespace, then name).
-    pub stale: Vec<StaleReplicaSet>,
+pub struct Tally {
     /// Zero-replica ReplicaSets left alone because another controller owns them, by `Kind.group`
     /// (only those the other filters would have shown).
     pub foreign: BTreeMap<String, usize>,
+    /// The selected ReplicaSets that may be deleted.
+    pub deletable: usize,
+    /// The selected ReplicaSets in use by their Deployment (only with `--include-current`).
+    pub in_use: usize,
 }
 
-impl Report {
+impl Tally {
+    fn count(&mut self, rs: &StaleReplicaSet) {
+        self.deletable += usize::from(rs.deletable());
+        self.in_use += usize::from(rs.current);
+    }
+
     /// Whether anything stale (deletable) was found: what `--exit-code` answers.
     pub fn found_stale(&self) -> bool {
-        self.stale.iter().any(StaleReplicaSet::deletable)
+        self.deletable > 0
     }
 
     /// The stderr line about ReplicaSets left alone for their controller, if there are any.
@@ -115,6 +144,27 @@ impl Report {
             "Left alone {total} ReplicaSet(s) with 0 replicas whose controller is not a Deployment ({}); -o wide --include-foreign shows them.",
             kinds.join(", ")
         ))
+    }
+}
+
+/// What [`find`] found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The selected ReplicaSets, in list order (namespace, then name).
+    pub stale: Vec<StaleReplicaSet>,
+    /// What was counted on the way.
+    pub tally: Tally,
+}
+
+impl Report {
+    /// Whether anything stale (deletable) was found: what `--exit-code` answers.
+    pub fn found_stale(&self) -> bool {
+        self.tally.found_stale()
+    }
+
+    /// The stderr line about ReplicaSets left alone for their controller, if there are any.
+    pub fn foreign_note(&self) -> Option<String> {
+        self.tally.foreign_note()
     }
 }
 
@@ -203,11 +253,8 @@ pub fn deployments() -> ApiResource {
     ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&())
 }
 
-/// Lists ReplicaSets and Deployments in `scope` (concurrently) and returns the stale ReplicaSets
-/// selected by `filters`, with the extra `fields` the output needs. Both are read as protobuf,
-/// the way `mode` says, unless the output wants the server's JSON objects (`-o json|yaml`):
-/// then both are JSON pages, so that pod templates are compared in one format. The reading of
-/// the ReplicaSets shows on `progress`.
+/// Lists Deployments, then ReplicaSets in `scope`, and returns the stale ReplicaSets selected
+/// by `filters`, with the extra `fields` the output needs (see [`find_into`]).
 pub async fn find(
     client: &kube::Client,
     scope: &Scope,
@@ -216,6 +263,29 @@ pub async fn find(
     mode: ReadMode,
     progress: Progress,
 ) -> anyhow::Result<Report> {
+    let mut stale = Vec::new();
+    let tally = find_into(client, scope, filters, fields, mode, progress, &mut stale).await?;
+    Ok(Report { stale, tally })
+}
+
+/// Lists Deployments, then ReplicaSets in `scope`, and hands the stale ReplicaSets selected by
+/// `filters` to `sink` in list order, with the extra `fields` the output needs. Both lists are
+/// read as protobuf, the way `mode` says, unless the output wants the server's JSON objects
+/// (`-o json|yaml`): then both are JSON pages, so that pod templates are compared in one format.
+/// The reading shows on `progress`.
+///
+/// What is held meanwhile does not grow with the ReplicaSets (one decoded batch, and a few
+/// numbers per Deployment), but for two cases that need the whole list before any ReplicaSet is
+/// settled (see [`Judge`]): `--keep`, and a Deployment the controller has not given a revision.
+pub async fn find_into(
+    client: &kube::Client,
+    scope: &Scope,
+    filters: &Filters,
+    fields: Fields,
+    mode: ReadMode,
+    progress: Progress,
+    sink: &mut impl Sink,
+) -> anyhow::Result<Tally> {
     // `--keep` counts every stale ReplicaSet of a Deployment, labelled as `-l` wants or not: the
     // list is then made without the selector, and a second, uid-only list tells which items the
     // selector matches. Without `--keep`, the server filters the one list.
@@ -224,20 +294,23 @@ pub async fn find(
     if let Some(selector) = filters.selector.as_deref().filter(|_| !selector_after_keep) {
         params = params.labels(selector);
     }
-    let mut seen = Seen { fields, ..Seen::default() };
-    let (rs_resource, deploy_resource, all) = (replicasets(), deployments(), ListParams::default());
     let ns = scope.namespace();
-    // The ReplicaSets are the big list (Deployments are far fewer): its batches are the progress.
-    let what = group_resource(&rs_resource.plural, &rs_resource.group);
-    let mut listing = progress.list(what, batch_size(&params));
+    // The Deployments first, all of them: a ReplicaSet can be judged once they are known, and
+    // they are far fewer than ReplicaSets.
+    let owners = read_owners(client, ns, fields.raw, mode, progress).await.map_err(|e| forbidden_hint(e, scope))?;
+    let mut judge = Judge::new(owners, filters, fields);
+    let rs_resource = replicasets();
+    let mut listing = progress.list(group_resource(&rs_resource.plural, &rs_resource.group), batch_size(&params));
     let list_rs = async {
         if fields.raw {
             list_pages(client, &rs_resource, ns, &params, |batch: Batch<Box<RawValue>>| {
                 listing.page(batch.items.len(), batch.remaining, batch.restarted);
-                seen.restart_if(batch.restarted);
+                if batch.restarted {
+                    judge.restart(sink)?;
+                }
                 for raw in batch.items {
                     let rs = serde_json::from_str(raw.get()).context("decoding a ReplicaSet")?;
-                    seen.add(rs, Some(raw));
+                    judge.add(rs, Some(raw), sink)?;
                 }
                 Ok(())
             })
@@ -245,96 +318,165 @@ pub async fn find(
         } else {
             list_protobuf(client, &rs_resource, ns, &params, mode, |batch: Batch<LeanReplicaSet>| {
                 listing.page(batch.items.len(), batch.remaining, batch.restarted);
-                seen.restart_if(batch.restarted);
-                batch.items.into_iter().for_each(|rs| seen.add(rs, None));
-                Ok(())
+                if batch.restarted {
+                    judge.restart(sink)?;
+                }
+                batch.items.into_iter().try_for_each(|rs| judge.add(rs, None, sink))
             })
             .await
-        }
-    };
-    let list_deploy = async {
-        if fields.raw {
-            list_all::<LeanDeployment>(client, &deploy_resource, ns, &all).await
-        } else {
-            list_all_protobuf::<LeanDeployment>(client, &deploy_resource, ns, &all, mode).await
         }
     };
     let list_selected = async {
         match filters.selector.as_deref().filter(|_| selector_after_keep) {
             Some(selector) => {
                 let params = ListParams::default().labels(selector);
-                let matched = list_all::<UidOnly>(client, &rs_resource, scope.namespace(), &params).await?;
+                let matched = list_all::<UidOnly>(client, &rs_resource, ns, &params).await?;
                 Ok(Some(matched.into_iter().map(|rs| rs.metadata.uid).collect::<HashSet<String>>()))
             }
             None => Ok(None),
         }
     };
-    let (listed, deployments, selected_uids) = tokio::join!(list_rs, list_deploy, list_selected);
+    let (listed, selected_uids) = tokio::join!(list_rs, list_selected);
     listing.finish();
-    let Seen { mut candidates, newest, .. } = seen;
     listed.map_err(|e| forbidden_hint(e, scope))?;
-    let deployments = deployments.map_err(|e| forbidden_hint(e, scope))?;
     let selected_uids: Option<HashSet<String>> = selected_uids.map_err(|e: anyhow::Error| forbidden_hint(e, scope))?;
+    judge.finish(selected_uids.as_ref(), sink)
+}
 
-    let usage: HashMap<&str, Usage> =
-        deployments.iter().map(|d| (d.metadata.uid.as_str(), d.usage(newest.get(&d.metadata.uid).copied()))).collect();
-    for rs in &mut candidates {
-        settle_owner(rs, &usage);
-    }
-    let kept = kept_back(&candidates, filters.keep);
-    let mut foreign = BTreeMap::new();
-    // In place: a second vector of the selected rows would double the peak of a big list.
-    candidates.retain(|rs| {
-        if kept.contains(&rs.uid) || !matches_selector_and_age(rs, selected_uids.as_ref(), filters) {
-            return false;
+/// What decides which ReplicaSet each Deployment uses, by Deployment uid.
+type Owners = HashMap<String, Usage>;
+
+/// Reads every Deployment in `namespace` (all with `None`) into [`Owners`], as JSON pages if
+/// `json`, else as protobuf read the way `mode` says.
+async fn read_owners(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    json: bool,
+    mode: ReadMode,
+    progress: Progress,
+) -> anyhow::Result<Owners> {
+    let (resource, params) = (deployments(), ListParams::default());
+    let mut listing = progress.list(group_resource(&resource.plural, &resource.group), batch_size(&params));
+    let mut owners = Owners::new();
+    let add = |batch: Batch<LeanDeployment>| {
+        listing.page(batch.items.len(), batch.remaining, batch.restarted);
+        if batch.restarted {
+            owners.clear();
         }
+        for deployment in batch.items {
+            let usage = deployment.usage(None);
+            owners.insert(deployment.metadata.uid, usage);
+        }
+        Ok(())
+    };
+    if json {
+        list_pages(client, &resource, namespace, &params, add).await?;
+    } else {
+        list_protobuf(client, &resource, namespace, &params, mode, add).await?;
+    }
+    listing.finish();
+    Ok(owners)
+}
+
+/// Settles each ReplicaSet as it arrives and hands the selected ones on, in list order.
+///
+/// A ReplicaSet waits in `held` when it cannot be settled yet: with `--keep` every one does (the
+/// newest of each Deployment are set aside, known only at the end), and without it every one
+/// from the first ReplicaSet of a Deployment without a revision of its own (the Deployment uses
+/// its newest ReplicaSet, known only at the end), so that the order stays the list's.
+struct Judge<'a> {
+    owners: Owners,
+    filters: &'a Filters,
+    fields: Fields,
+    held: Vec<StaleReplicaSet>,
+    /// The highest revision among the ReplicaSets, scaled or not, of each Deployment without a
+    /// revision of its own.
+    newest: HashMap<String, u64>,
+    tally: Tally,
+}
+
+impl<'a> Judge<'a> {
+    fn new(owners: Owners, filters: &'a Filters, fields: Fields) -> Self {
+        Judge { owners, filters, fields, held: Vec::new(), newest: HashMap::new(), tally: Tally::default() }
+    }
+
+    fn add(&mut self, rs: LeanReplicaSet, raw: Option<Box<RawValue>>, sink: &mut impl Sink) -> anyhow::Result<()> {
+        // A missing spec.replicas means 1, as the API server defaults it.
+        let zero = rs.spec.replicas == Some(0);
+        let mut row = row(rs, raw, self.fields);
+        let revisionless = self.revisionless_owner(&row);
+        if let (Some(uid), Some(rev)) = (revisionless, row.revision) {
+            let max = self.newest.entry(uid.to_string()).or_insert(rev);
+            *max = (*max).max(rev);
+        }
+        if !zero {
+            return Ok(());
+        }
+        if self.filters.keep > 0 || revisionless.is_some() || !self.held.is_empty() {
+            self.held.push(row);
+            return Ok(());
+        }
+        settle_owner(&mut row, &self.owners);
+        self.pass(row, None, sink)
+    }
+
+    /// The uid of its Deployment, if that exists and has no revision of its own.
+    fn revisionless_owner<'r>(&self, rs: &'r StaleReplicaSet) -> Option<&'r str> {
+        match &rs.controller {
+            Controller::Deployment { uid, .. } if self.owners.get(uid).is_some_and(|u| !u.has_revision()) => Some(uid),
+            _ => None,
+        }
+    }
+
+    /// The ReplicaSet list started over: so does the judging.
+    fn restart(&mut self, sink: &mut impl Sink) -> anyhow::Result<()> {
+        self.held.clear();
+        self.newest.clear();
+        self.tally = Tally::default();
+        sink.clear()
+    }
+
+    /// Settles what waited, now that every ReplicaSet has been seen, and hands it on.
+    fn finish(mut self, selected: Option<&HashSet<String>>, sink: &mut impl Sink) -> anyhow::Result<Tally> {
+        for (uid, newest) in &self.newest {
+            if let Some(usage) = self.owners.get_mut(uid) {
+                usage.or_newest(*newest);
+            }
+        }
+        let mut held = std::mem::take(&mut self.held);
+        held.iter_mut().for_each(|rs| settle_owner(rs, &self.owners));
+        let kept = kept_back(&held, self.filters.keep);
+        for rs in held.into_iter().filter(|rs| !kept.contains(&rs.uid)) {
+            self.pass(rs, selected, sink)?;
+        }
+        Ok(self.tally)
+    }
+
+    /// Hands a settled ReplicaSet on if the filters select it.
+    fn pass(
+        &mut self,
+        rs: StaleReplicaSet,
+        selected: Option<&HashSet<String>>,
+        sink: &mut impl Sink,
+    ) -> anyhow::Result<()> {
+        if !matches_selector_and_age(&rs, selected, self.filters) {
+            return Ok(());
+        }
+        let filters = self.filters;
         // Another controller's: counted as left alone (they are no orphans, whatever --orphaned
         // used to think), shown only on request, never part of a question about one Deployment.
         if let Controller::Other { kind, .. } = &rs.controller
             && filters.deployment.is_none()
         {
             if filters.orphaned || !filters.include_foreign {
-                *foreign.entry(kind.clone()).or_default() += 1;
-                return false;
+                *self.tally.foreign.entry(kind.clone()).or_default() += 1;
+                return Ok(());
             }
-            true
-        } else {
-            selected_by_owner(rs, filters)
+        } else if !selected_by_owner(&rs, filters) {
+            return Ok(());
         }
-    });
-    Ok(Report { stale: candidates, foreign })
-}
-
-/// What the ReplicaSet pages leave behind: zero-replica ReplicaSets as compact rows, made as each
-/// page arrives (a page is freed before the next is decoded), and the highest revision seen per
-/// Deployment uid over all its ReplicaSets, scaled or not. Who owns them is settled once the
-/// Deployments are known.
-#[derive(Default)]
-struct Seen {
-    fields: Fields,
-    candidates: Vec<StaleReplicaSet>,
-    newest: HashMap<String, u64>,
-}
-
-impl Seen {
-    fn restart_if(&mut self, restarted: bool) {
-        if restarted {
-            self.candidates.clear();
-            self.newest.clear();
-        }
-    }
-
-    fn add(&mut self, rs: LeanReplicaSet, raw: Option<Box<RawValue>>) {
-        // A missing spec.replicas means 1, as the API server defaults it.
-        let zero = rs.spec.replicas == Some(0);
-        let row = row(rs, raw, self.fields);
-        if let (Controller::Deployment { uid, .. }, Some(rev)) = (&row.controller, row.revision) {
-            let max = self.newest.entry(uid.clone()).or_insert(rev);
-            *max = (*max).max(rev);
-        }
-        if zero {
-            self.candidates.push(row);
-        }
+        self.tally.count(&rs);
+        sink.push(rs)
     }
 }
 
@@ -365,11 +507,11 @@ fn row(rs: LeanReplicaSet, raw: Option<Box<RawValue>>, fields: Fields) -> StaleR
 /// Whether the controller exists, and whether this is the ReplicaSet its Deployment uses. The
 /// owner is the Deployment with the reference's uid: a Deployment deleted and recreated under the
 /// same name has a new uid and does not own its predecessor's ReplicaSets.
-fn settle_owner(rs: &mut StaleReplicaSet, usage: &HashMap<&str, Usage>) {
+fn settle_owner(rs: &mut StaleReplicaSet, owners: &Owners) {
     rs.owner = match &rs.controller {
         Controller::None => OwnerStatus::None,
         Controller::Other { .. } => OwnerStatus::Foreign,
-        Controller::Deployment { uid, .. } => match usage.get(uid.as_str()) {
+        Controller::Deployment { uid, .. } => match owners.get(uid) {
             None => OwnerStatus::Missing,
             Some(usage) => {
                 rs.current = usage.uses(rs.revision, rs.template);
@@ -495,6 +637,84 @@ mod tests {
         gone.owner = OwnerStatus::Missing;
         let v = vec![rs("web-1", Some("web"), 1), rs("web-2", Some("web"), 2), current, gone];
         assert_eq!(kept(&v, 1), ["web-2"]);
+    }
+
+    /// A zero-replica (unless `replicas` says otherwise) ReplicaSet of Deployment `deployment`
+    /// at `revision`, as a list item.
+    fn listed(name: &str, deployment: &str, revision: u64, replicas: i32) -> LeanReplicaSet {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {
+                "name": name, "namespace": "shop", "uid": format!("uid-{name}"), "resourceVersion": "1",
+                "annotations": {"deployment.kubernetes.io/revision": revision.to_string()},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment,
+                                     "uid": format!("uid-{deployment}"), "controller": true}],
+            },
+            "spec": {"replicas": replicas},
+        }))
+        .unwrap()
+    }
+
+    /// Deployments by name, with their own revision or none.
+    fn owners(deployments: &[(&str, Option<u64>)]) -> Owners {
+        deployments
+            .iter()
+            .map(|(name, revision)| {
+                let annotations = revision.map(|r| serde_json::json!({"deployment.kubernetes.io/revision": r.to_string()}));
+                let d: LeanDeployment = serde_json::from_value(serde_json::json!({
+                    "metadata": {"name": name, "uid": format!("uid-{name}"), "annotations": annotations.unwrap_or_else(|| serde_json::json!({}))},
+                }))
+                .unwrap();
+                (d.metadata.uid.clone(), d.usage(None))
+            })
+            .collect()
+    }
+
+    fn names(sink: &[StaleReplicaSet]) -> Vec<&str> {
+        sink.iter().map(|rs| rs.name.as_str()).collect()
+    }
+
+    #[test]
+    fn replicasets_are_handed_on_as_they_arrive_in_list_order() {
+        let filters = Filters::default();
+        let mut judge = Judge::new(owners(&[("web", Some(3)), ("api", None)]), &filters, Fields::default());
+        let mut sink = Vec::new();
+        judge.add(listed("web-1", "web", 1, 0), None, &mut sink).unwrap();
+        assert_eq!(names(&sink), ["web-1"], "settled at once: its Deployment has a revision");
+        // api has no revision of its own: its newest ReplicaSet is the one in use, known at the
+        // end; from its first ReplicaSet on, the others wait too, to keep the list's order.
+        judge.add(listed("api-1", "api", 1, 0), None, &mut sink).unwrap();
+        judge.add(listed("web-2", "web", 2, 0), None, &mut sink).unwrap();
+        judge.add(listed("web-3", "web", 3, 2), None, &mut sink).unwrap();
+        judge.add(listed("api-2", "api", 2, 0), None, &mut sink).unwrap();
+        assert_eq!(names(&sink), ["web-1"]);
+        let tally = judge.finish(None, &mut sink).unwrap();
+        assert_eq!(names(&sink), ["web-1", "api-1", "web-2"], "api-2 is api's newest: in use");
+        assert_eq!(tally.deletable, 3);
+    }
+
+    #[test]
+    fn a_list_that_starts_over_forgets_what_was_handed_on() {
+        let filters = Filters::default();
+        let mut judge = Judge::new(owners(&[("web", Some(3))]), &filters, Fields::default());
+        let mut sink = Vec::new();
+        judge.add(listed("web-1", "web", 1, 0), None, &mut sink).unwrap();
+        judge.restart(&mut sink).unwrap();
+        assert!(sink.is_empty());
+        judge.add(listed("web-2", "web", 2, 0), None, &mut sink).unwrap();
+        let tally = judge.finish(None, &mut sink).unwrap();
+        assert_eq!((names(&sink), tally.deletable), (vec!["web-2"], 1));
+    }
+
+    #[test]
+    fn keep_holds_every_replicaset_until_the_newest_are_known() {
+        let filters = Filters { keep: 1, ..Filters::default() };
+        let mut judge = Judge::new(owners(&[("web", Some(3))]), &filters, Fields::default());
+        let mut sink = Vec::new();
+        judge.add(listed("web-2", "web", 2, 0), None, &mut sink).unwrap();
+        judge.add(listed("web-1", "web", 1, 0), None, &mut sink).unwrap();
+        assert!(sink.is_empty());
+        judge.finish(None, &mut sink).unwrap();
+        assert_eq!(names(&sink), ["web-1"], "web-2, the newest stale one, is kept back");
     }
 
     #[test]

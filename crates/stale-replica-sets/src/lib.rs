@@ -29,9 +29,21 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
     let scope = plan.scope(&connection.namespace);
     let printer = &plan.printer;
     let progress = kubeplug::progress::Progress::for_output(printer.format());
-    let report = find::find(&connection.client, &scope, &plan.filters, plan.fields(), plan.read, progress).await?;
+    let client = &connection.client;
 
-    // Like a kubectl warning, before the output.
+    // A table is printed as the ReplicaSets are found, however many there are; the other outputs
+    // and deletions hold the ReplicaSets they need.
+    if let (plan::Action::Show, Some(mut table)) = (&plan.action, render::StreamedTable::new(printer, &scope)) {
+        let tally =
+            find::find_into(client, &scope, &plan.filters, plan.fields(), plan.read, progress, &mut table).await?;
+        // Like a kubectl warning, before the output.
+        if let Some(note) = tally.foreign_note() {
+            kubeplug::messages::info(note);
+        }
+        table.print(printer, &scope)?;
+        return Ok(Outcome::negative_if(plan.exit_code && tally.found_stale()));
+    }
+    let report = find::find(client, &scope, &plan.filters, plan.fields(), plan.read, progress).await?;
     if let Some(note) = report.foreign_note() {
         kubeplug::messages::info(note);
     }
@@ -41,7 +53,7 @@ pub async fn run(args: Args) -> anyhow::Result<Outcome> {
         // `kubectl delete` with nothing to delete says so on stderr, in the same words.
         plan::Action::Delete(_) if report.stale.is_empty() => kubeplug::messages::info(scope.nothing_found()),
         plan::Action::Delete(mode) => {
-            let summary = delete::delete(&connection.client, &report, mode, plan.concurrency, progress).await?;
+            let summary = delete::delete(client, &report, mode, plan.concurrency, progress).await?;
             if summary.failed > 0 {
                 anyhow::bail!("{} of {} deletions failed", summary.failed, summary.total());
             }

@@ -295,6 +295,18 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// Whether the Deployment has a revision of its own; without one, that of its newest
+    /// ReplicaSet stands in (see [`Self::or_newest`]), known only once all of them are read.
+    pub fn has_revision(&self) -> bool {
+        self.revision.is_some()
+    }
+
+    /// Without a revision of its own, the Deployment is rolling out its newest ReplicaSet, the
+    /// one with revision `newest`.
+    pub fn or_newest(&mut self, newest: u64) {
+        self.revision = self.revision.or(Some(newest));
+    }
+
     /// Whether the ReplicaSet with this revision and pod template is the one in use: its revision
     /// is the Deployment's, or its template is the Deployment's template once the
     /// `pod-template-hash` label is set aside, which is how the controller itself finds its new

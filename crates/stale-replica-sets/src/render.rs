@@ -3,10 +3,10 @@
 //! results look like `kubectl get rs` on an empty namespace, on the same streams.
 
 use kubeplug::messages;
-use kubeplug::output::{OutputFormat, Printer, Table};
+use kubeplug::output::{OutputFormat, Printer, SpooledTable, Table};
 use serde_json::Value;
 
-use crate::find::{OwnerStatus, Report, StaleReplicaSet};
+use crate::find::{OwnerStatus, Report, Sink, StaleReplicaSet};
 use crate::owner::Controller;
 use crate::plan::Scope;
 
@@ -21,18 +21,18 @@ pub const IN_USE_ANNOTATION: &str = "kubeplug.io/in-use";
 /// Prints the report in the printer's format (consuming it: its strings move into the table).
 pub fn print(printer: &Printer, scope: &Scope, report: Report) -> anyhow::Result<()> {
     match printer.format() {
-        OutputFormat::Table | OutputFormat::Wide if report.stale.is_empty() => {
-            messages::info(scope.nothing_found());
-            Ok(())
+        OutputFormat::Table | OutputFormat::Wide => {
+            let mut table = StreamedTable::of(scope, printer.is_wide());
+            report.stale.into_iter().try_for_each(|rs| table.push(rs))?;
+            table.print(printer, scope)
         }
-        OutputFormat::Table | OutputFormat::Wide => Ok(printer.table(&table(report, scope, printer.is_wide()))?),
         // Names are for pipes (`| xargs kubectl delete`): a ReplicaSet in use is never among them.
         // Like `kubectl get -o name`, an empty result prints nothing at all.
         OutputFormat::Name => {
-            let in_use = report.stale.iter().filter(|rs| rs.current).count();
-            if in_use > 0 {
+            if report.tally.in_use > 0 {
                 messages::warn(format!(
-                    "-o name leaves out {in_use} ReplicaSet(s) in use by their Deployment; the table or -o json shows them"
+                    "-o name leaves out {} ReplicaSet(s) in use by their Deployment; the table or -o json shows them",
+                    report.tally.in_use
                 ));
             }
             Ok(printer.names(NAME_PREFIX, report.stale.iter().filter(|rs| !rs.current).map(|rs| rs.name.as_str()))?)
@@ -43,10 +43,57 @@ pub fn print(printer: &Printer, scope: &Scope, report: Report) -> anyhow::Result
     }
 }
 
+/// The table of `show`, written as the ReplicaSets are found rather than held: only the column
+/// widths stay in memory, whatever the number of rows (see [`SpooledTable`]).
+pub struct StreamedTable {
+    table: SpooledTable,
+    all: bool,
+    wide: bool,
+}
+
+impl StreamedTable {
+    /// An empty table for `printer`'s format, if that is a table.
+    pub fn new(printer: &Printer, scope: &Scope) -> Option<Self> {
+        matches!(printer.format(), OutputFormat::Table | OutputFormat::Wide).then(|| Self::of(scope, printer.is_wide()))
+    }
+
+    fn of(scope: &Scope, wide: bool) -> Self {
+        let all = *scope == Scope::All;
+        StreamedTable { table: SpooledTable::new(headers(all, wide)), all, wide }
+    }
+
+    /// Prints the table, or on stderr that nothing was found.
+    pub fn print(self, printer: &Printer, scope: &Scope) -> anyhow::Result<()> {
+        if self.table.is_empty() {
+            messages::info(scope.nothing_found());
+            return Ok(());
+        }
+        Ok(printer.spooled_table(self.table)?)
+    }
+}
+
+impl Sink for StreamedTable {
+    fn push(&mut self, rs: StaleReplicaSet) -> anyhow::Result<()> {
+        Ok(self.table.row(cells(rs, self.all, self.wide))?)
+    }
+
+    fn clear(&mut self) -> anyhow::Result<()> {
+        Ok(self.table.clear()?)
+    }
+}
+
 /// The table: NAMESPACE (with -A), NAME, DEPLOYMENT, REVISION, AGE; wide adds IMAGES, OWNER
 /// STATUS (exists, missing, `<none>`, foreign) and CONTROLLER.
 pub fn table(report: Report, scope: &Scope, wide: bool) -> Table {
     let all = *scope == Scope::All;
+    let mut table = Table::new(headers(all, wide));
+    for rs in report.stale {
+        table.row(cells(rs, all, wide));
+    }
+    table
+}
+
+fn headers(all: bool, wide: bool) -> Vec<&'static str> {
     let mut headers = Vec::new();
     if all {
         headers.push("namespace");
@@ -55,26 +102,27 @@ pub fn table(report: Report, scope: &Scope, wide: bool) -> Table {
     if wide {
         headers.extend(["images", "owner status", "controller"]);
     }
-    let mut table = Table::new(headers);
-    for rs in report.stale {
-        let mut row = Vec::new();
-        let revision = revision_cell(&rs);
-        let deployment = rs.deployment().unwrap_or("<none>").to_string();
-        if all {
-            row.push(rs.namespace);
-        }
-        row.push(rs.name);
-        row.push(deployment);
-        row.push(revision);
-        row.push(kubeplug::age::age_of_timestamp(rs.created));
-        if wide {
-            row.push(if rs.images.is_empty() { "<none>".into() } else { rs.images.join(",") });
-            row.push(owner_cell(rs.owner).into());
-            row.push(controller_cell(&rs.controller));
-        }
-        table.row(row);
+    headers
+}
+
+/// One row of the table (its strings moved, there may be many).
+fn cells(rs: StaleReplicaSet, all: bool, wide: bool) -> Vec<String> {
+    let mut row = Vec::with_capacity(8);
+    let revision = revision_cell(&rs);
+    let deployment = rs.deployment().unwrap_or("<none>").to_string();
+    if all {
+        row.push(rs.namespace);
     }
-    table
+    row.push(rs.name);
+    row.push(deployment);
+    row.push(revision);
+    row.push(kubeplug::age::age_of_timestamp(rs.created));
+    if wide {
+        row.push(if rs.images.is_empty() { "<none>".into() } else { rs.images.join(",") });
+        row.push(owner_cell(rs.owner).into());
+        row.push(controller_cell(&rs.controller));
+    }
+    row
 }
 
 fn revision_cell(rs: &StaleReplicaSet) -> String {

@@ -438,13 +438,15 @@ backend_tests! {
         );
     }
 
-    /// alice may not list ReplicaSets cluster-wide: the error names the permission, a hint suggests -n.
+    /// alice may not list Deployments or ReplicaSets cluster-wide: the error names the
+    /// permission of the first list (the Deployments are read first), a hint suggests -n.
     fn forbidden_cluster_wide_list_names_the_permission_and_suggests_n(env) {
         let o = run(env, &["--context", "alice", "-A"]);
-        assert_one_line_error(&o, r#"User "alice" cannot list resource "replicasets" in API group "apps" at the cluster scope"#);
+        let forbidden = r#"User "alice" cannot list resource "deployments" in API group "apps" at the cluster scope"#;
+        assert_one_line_error(&o, forbidden);
         assert!(stderr(&o).lines().nth(1).unwrap_or("").contains("-n NAMESPACE"), "{}", stderr(&o));
-        let theirs = env.kubectl().args(["--context", "alice", "get", "rs", "-A"]).output().unwrap();
-        assert!(stderr(&theirs).contains(r#"User "alice" cannot list resource "replicasets" in API group "apps" at the cluster scope"#), "kubectl: {}", stderr(&theirs));
+        let theirs = env.kubectl().args(["--context", "alice", "get", "deployments", "-A"]).output().unwrap();
+        assert!(stderr(&theirs).contains(forbidden), "kubectl: {}", stderr(&theirs));
     }
 
     /// A kubeconfig trusting another CA than the server's: the error says so.

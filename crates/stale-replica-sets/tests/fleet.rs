@@ -112,15 +112,16 @@ backend_tests! {
 
         let errors = errors(&o);
         assert_eq!(errors.len(), 3, "{}", stderr(&o));
-        // Each line: the context, what the plugin was doing there, and the cause in kubectl's words.
-        assert!(errors[0].starts_with(r#"error: context "down": listing replicasets.apps in namespace "default": the connection to the server https://127.0.0.1:"#), "{errors:?}");
+        // Each line: the context, what the plugin was doing there (reading the Deployments, its
+        // first list), and the cause in kubectl's words.
+        assert!(errors[0].starts_with(r#"error: context "down": listing deployments.apps in namespace "default": the connection to the server https://127.0.0.1:"#), "{errors:?}");
         assert!(errors[0].ends_with("was refused - did you specify the right host or port?"), "{errors:?}");
-        assert_eq!(errors[1], r#"error: context "expired": listing replicasets.apps in namespace "default": You must be logged in to the server (Unauthorized)"#);
+        assert_eq!(errors[1], r#"error: context "expired": listing deployments.apps in namespace "default": You must be logged in to the server (Unauthorized)"#);
         assert!(errors[2].starts_with(r#"error: context "home-bob": "#), "{errors:?}");
-        assert!(errors[2].contains(&format!(r#"User "bob" cannot list resource "replicasets" in API group "apps" in the namespace "{}""#, f.home_ns)), "{errors:?}");
+        assert!(errors[2].contains(&format!(r#"User "bob" cannot list resource "deployments" in API group "apps" in the namespace "{}""#, f.home_ns)), "{errors:?}");
         // What kubectl says to bob about the same list.
-        let theirs = env.kubectl().env("KUBECONFIG", f.kubeconfig.path()).args(["--context", "home-bob", "get", "rs"]).output().unwrap();
-        assert!(stderr(&theirs).contains(r#"User "bob" cannot list resource "replicasets""#), "kubectl: {}", stderr(&theirs));
+        let theirs = env.kubectl().env("KUBECONFIG", f.kubeconfig.path()).args(["--context", "home-bob", "get", "deployments"]).output().unwrap();
+        assert!(stderr(&theirs).contains(r#"User "bob" cannot list resource "deployments""#), "kubectl: {}", stderr(&theirs));
         // The Argo Rollout's ReplicaSets are left alone, said once per cluster that has them.
         for context in ["home", "home-exec"] {
             let note = format!("context {context:?}: {}", FOREIGN_NOTE.trim_end());
