@@ -20,11 +20,21 @@ struct Args {
     /// Do not load the demo data set.
     #[arg(long)]
     no_demo: bool,
+    /// Delay every response by this many milliseconds, as a cluster far away would (benchmarks
+    /// of many clusters at once: scripts/bench-fleet --latency).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency: u64,
 }
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    match apiserver_fake::sandbox::run(args.seed, args.port, args.kubeconfig, !args.no_demo) {
+    match apiserver_fake::sandbox::run(
+        args.seed,
+        args.port,
+        args.kubeconfig,
+        !args.no_demo,
+        std::time::Duration::from_millis(args.latency),
+    ) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -1,11 +1,19 @@
 //! The sandbox: a server with the demo data that stays up until Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::{FakeServer, Options};
 
-/// Starts the server, prints how to use it, and waits for Ctrl-C / SIGTERM.
-pub fn run(seed: Vec<PathBuf>, port: u16, kubeconfig: Option<PathBuf>, demo: bool) -> anyhow::Result<()> {
+/// Starts the server, prints how to use it, and waits for Ctrl-C / SIGTERM. Every response is
+/// delayed by `latency` (zero: none).
+pub fn run(
+    seed: Vec<PathBuf>,
+    port: u16,
+    kubeconfig: Option<PathBuf>,
+    demo: bool,
+    latency: Duration,
+) -> anyhow::Result<()> {
     let base = if demo { Options::demo() } else { Options::default() };
     // A user's cluster runs its controllers: ClusterRoles aggregate, with the demo set or without.
     let server = FakeServer::start_with(Options {
@@ -15,6 +23,7 @@ pub fn run(seed: Vec<PathBuf>, port: u16, kubeconfig: Option<PathBuf>, demo: boo
         cluster_role_aggregation: true,
         ..base
     })?;
+    server.faults().set_latency(latency);
     let kc = server.kubeconfig().display();
     println!("kubeplug sandbox listening on {}", server.url());
     println!("kubeconfig: {kc}");

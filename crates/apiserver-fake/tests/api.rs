@@ -373,6 +373,19 @@ fn injected_throttling_failures_and_disconnects_hit_resource_requests() {
 }
 
 #[test]
+fn injected_latency_delays_every_response() {
+    let server = server_with_ref();
+    let latency = std::time::Duration::from_millis(300);
+    server.faults().set_latency(latency);
+    for path in ["/version", RS_PATH] {
+        let started = std::time::Instant::now();
+        assert_eq!(get(&server, path).status, 200);
+        // A lower bound only: a sleep cannot end early, however busy the machine is.
+        assert!(started.elapsed() >= latency, "{path} answered in {:?}", started.elapsed());
+    }
+}
+
+#[test]
 fn a_hook_changes_an_object_right_before_the_matching_request() {
     let server = server_with_ref();
     server.faults().on_request("DELETE", &format!("{RS_PATH}/web-2"), |cluster| {

@@ -47,3 +47,12 @@ fn sandbox_rejects_a_missing_seed_directory() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.starts_with("error: reading seed directory /nonexistent/seed-dir"), "{stderr}");
 }
+
+#[test]
+fn sandbox_rejects_a_latency_that_is_not_milliseconds() {
+    let out =
+        Command::new(assert_cmd::cargo::cargo_bin("kubeplug-sandbox")).args(["--latency", "soon"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error: invalid value 'soon' for '--latency <MS>'"), "{stderr}");
+}
