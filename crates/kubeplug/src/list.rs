@@ -73,7 +73,43 @@ where
     T: DeserializeOwned,
     F: FnMut(Batch<T>) -> anyhow::Result<()>,
 {
-    list_loop(client, resource, namespace, params, Wire::Json, on_batch).await
+    list_pages_after(client, resource, namespace, params, std::future::ready(()), on_batch).await
+}
+
+/// [`list_pages`], whose first page is asked for at once but handed over only once `ready` is
+/// done: a list that needs another one read first does not wait a round trip more for it.
+pub async fn list_pages_after<T, F, R>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    ready: R,
+    on_batch: F,
+) -> anyhow::Result<()>
+where
+    T: DeserializeOwned,
+    F: FnMut(Batch<T>) -> anyhow::Result<()>,
+    R: Future<Output = ()>,
+{
+    list_loop(client, resource, namespace, params, Wire::Json, &mut Gate(Some(ready)), on_batch).await
+}
+
+/// What a list waits for before it hands over its first batch (see [`list_protobuf_after`]):
+/// the request is sent at once, and the answer waits in the connection meanwhile (the server
+/// stops writing when the socket's buffers are full, so nothing piles up in memory here).
+struct Gate<R>(Option<R>);
+
+impl<R: Future<Output = ()>> Gate<R> {
+    async fn open(&mut self) {
+        if let Some(ready) = self.0.take() {
+            ready.await;
+        }
+    }
+}
+
+/// A gate that is open from the start.
+fn open_gate() -> Gate<std::future::Ready<()>> {
+    Gate(None)
 }
 
 /// How many items a list with `params` hands over at a time: its `limit`, else
@@ -133,17 +169,38 @@ pub async fn list_protobuf<T, F>(
     namespace: Option<&str>,
     params: &ListParams,
     mode: ReadMode,
-    mut on_batch: F,
+    on_batch: F,
 ) -> anyhow::Result<()>
 where
     T: ProtobufItem,
     F: FnMut(Batch<T>) -> anyhow::Result<()>,
 {
+    list_protobuf_after(client, resource, namespace, params, mode, std::future::ready(()), on_batch).await
+}
+
+/// [`list_protobuf`], whose request is sent at once but whose answer is read (and handed over)
+/// only once `ready` is done: a list that needs another one read first (stale-replica-sets
+/// reads the Deployments before it judges a ReplicaSet) does not wait a round trip more for it.
+pub async fn list_protobuf_after<T, F, R>(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    params: &ListParams,
+    mode: ReadMode,
+    ready: R,
+    mut on_batch: F,
+) -> anyhow::Result<()>
+where
+    T: ProtobufItem,
+    F: FnMut(Batch<T>) -> anyhow::Result<()>,
+    R: Future<Output = ()>,
+{
+    let gate = &mut Gate(Some(ready));
     let what = || describe_target(resource, namespace);
     let batch = batch_size(params);
     let mut restarted = false;
     if mode == ReadMode::WatchList {
-        match watch_list(client, resource, namespace, params, batch, &mut on_batch).await {
+        match watch_list(client, resource, namespace, params, batch, gate, &mut on_batch).await {
             Ok(WatchListEnd::Done) => return Ok(()),
             Ok(WatchListEnd::Unsupported { handed_over }) => restarted = handed_over,
             Err(e) => return Err(e.context(format!("listing {}", what()))),
@@ -151,17 +208,26 @@ where
     }
     match mode {
         ReadMode::Stream | ReadMode::Cached => {
-            stream_list(client, resource, namespace, params, mode == ReadMode::Cached, batch, &mut on_batch)
+            let path = DynamicObject::url_path(resource, namespace);
+            stream_list(client, &path, params, mode == ReadMode::Cached, batch, gate, &mut on_batch)
                 .await
                 .with_context(|| format!("listing {}", what()))
         }
         ReadMode::Paged | ReadMode::WatchList => {
             let mut first = true;
-            list_loop(client, resource, namespace, params, Wire::Protobuf(T::decode_protobuf), |mut b: Batch<T>| {
-                // A watch-list that handed over items before it turned out unsupported.
-                b.restarted |= std::mem::take(&mut first) && restarted;
-                on_batch(b)
-            })
+            list_loop(
+                client,
+                resource,
+                namespace,
+                params,
+                Wire::Protobuf(T::decode_protobuf),
+                gate,
+                |mut b: Batch<T>| {
+                    // A watch-list that handed over items before it turned out unsupported.
+                    b.restarted |= std::mem::take(&mut first) && restarted;
+                    on_batch(b)
+                },
+            )
             .await
         }
     }
@@ -276,6 +342,7 @@ async fn watch_list<T, F>(
     namespace: Option<&str>,
     params: &ListParams,
     batch: usize,
+    gate: &mut Gate<impl Future<Output = ()>>,
     on_batch: &mut F,
 ) -> anyhow::Result<WatchListEnd>
 where
@@ -290,6 +357,7 @@ where
     'attempt: loop {
         let request = Request::new(&path).watch(&wp, "").map_err(kube::Error::BuildRequest)?;
         let response = client.send(streamed_request(request)).await?;
+        gate.open().await;
         let status = response.status();
         if matches!(status.as_u16(), 400 | 403 | 406 | 415 | 422) {
             // Refused as invalid (sendInitialEvents or resourceVersionMatch unknown to this
@@ -338,21 +406,21 @@ where
     }
 }
 
-/// [`ReadMode::Stream`] and [`ReadMode::Cached`]: one response, decoded as it streams in.
+/// [`ReadMode::Stream`] and [`ReadMode::Cached`]: one response for the list at `path`, decoded
+/// as it streams in.
 async fn stream_list<T, F>(
     client: &kube::Client,
-    resource: &ApiResource,
-    namespace: Option<&str>,
+    path: &str,
     params: &ListParams,
     cached: bool,
     batch: usize,
+    gate: &mut Gate<impl Future<Output = ()>>,
     on_batch: &mut F,
 ) -> anyhow::Result<()>
 where
     T: ProtobufItem,
     F: FnMut(Batch<T>) -> anyhow::Result<()>,
 {
-    let path = DynamicObject::url_path(resource, namespace);
     let mut params = params.clone();
     params.limit = None;
     params.continue_token = None;
@@ -361,8 +429,9 @@ where
     }
     let mut batcher = Batcher::new(batch, on_batch);
     'attempt: loop {
-        let request = Request::new(&path).list(&params).map_err(kube::Error::BuildRequest)?;
+        let request = Request::new(path).list(&params).map_err(kube::Error::BuildRequest)?;
         let response = client.send(streamed_request(request)).await?;
+        gate.open().await;
         if !response.status().is_success() {
             return Err(error_status(response).await.into());
         }
@@ -419,6 +488,7 @@ async fn list_loop<T, F>(
     namespace: Option<&str>,
     params: &ListParams,
     wire: Wire<T>,
+    gate: &mut Gate<impl Future<Output = ()>>,
     mut on_batch: F,
 ) -> anyhow::Result<()>
 where
@@ -486,6 +556,7 @@ where
                 (items.items, meta.remaining_item_count)
             }
         };
+        gate.open().await;
         on_batch(Batch { items, restarted: std::mem::take(&mut restarted), remaining })?;
     }
     Ok(())
@@ -537,7 +608,7 @@ async fn collect_all<T: DeserializeOwned>(
     wire: Wire<T>,
 ) -> anyhow::Result<Vec<T>> {
     let mut all = Vec::new();
-    list_loop(client, resource, namespace, params, wire, collector(&mut all)).await?;
+    list_loop(client, resource, namespace, params, wire, &mut open_gate(), collector(&mut all)).await?;
     Ok(all)
 }
 
@@ -1174,6 +1245,36 @@ mod tests {
             }
         });
         (kube::Client::new(service, "default"), calls)
+    }
+
+    #[tokio::test]
+    async fn a_gated_list_asks_at_once_and_hands_over_only_once_ready() {
+        for mode in [ReadMode::Paged, ReadMode::Stream] {
+            let (client, log) = mock_client_raw(|_, _| (200, PROTOBUF, proto_page(&["a", "b"], None)));
+            let (open, ready) = tokio::sync::oneshot::channel::<()>();
+            let batches = Mutex::new(Vec::new());
+            let ready = async {
+                let _ = ready.await;
+            };
+            let (resource, params) = (rs(), ListParams::default());
+            let list = super::list_protobuf_after(&client, &resource, None, &params, mode, ready, |b: Batch<Lean>| {
+                batches.lock().unwrap().push(names(&b.items).join(","));
+                Ok(())
+            });
+            let check = async {
+                // Time for the list to send its request and reach the gate (its page is fetched
+                // by a task of its own when paged).
+                for _ in 0..50 {
+                    tokio::task::yield_now().await;
+                }
+                assert_eq!(log.lock().unwrap().len(), 1, "{mode:?}: the request is sent before the gate opens");
+                assert!(batches.lock().unwrap().is_empty(), "{mode:?}: nothing is handed over before it opens");
+                open.send(()).unwrap();
+            };
+            let (listed, ()) = tokio::join!(list, check);
+            listed.unwrap();
+            assert_eq!(*batches.lock().unwrap(), ["a,b"], "{mode:?}");
+        }
     }
 
     async fn read_stream(client: &kube::Client) -> anyhow::Result<Vec<(String, bool)>> {

@@ -295,7 +295,7 @@ pub struct SpooledTable {
 
 impl SpooledTable {
     /// How much of the table stays in memory before it goes to disk.
-    pub const IN_MEMORY: usize = 1 << 20;
+    pub const IN_MEMORY: usize = 256 << 10;
 
     /// A table with these column headers (upper-cased when printed).
     pub fn new<S: Into<String>>(headers: impl IntoIterator<Item = S>) -> Self {

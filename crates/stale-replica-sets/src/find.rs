@@ -14,13 +14,16 @@ use kube::core::ApiResource;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, PoisonError};
 
 use crate::owner::{Controller, LeanDeployment, OwnerReference, PodTemplate, RevisionAnnotation, TemplateKey, Usage};
 use crate::plan::{Fields, Filters, Scope};
 use crate::wire;
 use kubeplug::discovery::group_resource;
 use kubeplug::error::Hint;
-use kubeplug::list::{Batch, ReadMode, batch_size, list_all, list_pages, list_protobuf};
+use kubeplug::list::{
+    Batch, ReadMode, batch_size, list_all, list_pages, list_pages_after, list_protobuf, list_protobuf_after,
+};
 use kubeplug::progress::Progress;
 use kubeplug::proto::ProtobufItem;
 
@@ -295,33 +298,54 @@ pub async fn find_into(
         params = params.labels(selector);
     }
     let ns = scope.namespace();
-    // The Deployments first, all of them: a ReplicaSet can be judged once they are known, and
-    // they are far fewer than ReplicaSets.
-    let owners = read_owners(client, ns, fields.raw, mode, progress).await.map_err(|e| forbidden_hint(e, scope))?;
-    let mut judge = Judge::new(owners, filters, fields);
+    // A ReplicaSet is judged once the Deployments are all known (they are far fewer), so those
+    // are read first. The ReplicaSets' request goes out at the same time, though, and its answer
+    // waits in the connection until they are read: no round trip is added, nothing piles up.
+    // Shared by the two reads (a Mutex only for the tasks of fleet mode to be Send: never contended).
+    let judge: Mutex<Option<Judge>> = Mutex::new(None);
+    let (owners_read, ready) = tokio::sync::oneshot::channel::<()>();
+    let read_owners = async {
+        let owners = read_owners(client, ns, fields.raw, mode, progress).await?;
+        *judge.lock().unwrap_or_else(PoisonError::into_inner) = Some(Judge::new(owners, filters, fields));
+        let _ = owners_read.send(());
+        anyhow::Ok(())
+    };
+    // Open once the Deployments are read, or could not be (the whole find then fails).
+    let ready = async {
+        let _ = ready.await;
+    };
     let rs_resource = replicasets();
     let mut listing = progress.list(group_resource(&rs_resource.plural, &rs_resource.group), batch_size(&params));
+    // Each batch of ReplicaSets, to the judge.
+    let mut judge_batch = |items: &mut dyn Iterator<Item = anyhow::Result<(LeanReplicaSet, Option<Box<RawValue>>)>>,
+                           restarted: bool|
+     -> anyhow::Result<()> {
+        let mut judge = judge.lock().unwrap_or_else(PoisonError::into_inner);
+        let judge = judge.as_mut().context("the Deployments were not read")?;
+        if restarted {
+            judge.restart(sink)?;
+        }
+        for item in items {
+            let (rs, raw) = item?;
+            judge.add(rs, raw, sink)?;
+        }
+        Ok(())
+    };
     let list_rs = async {
         if fields.raw {
-            list_pages(client, &rs_resource, ns, &params, |batch: Batch<Box<RawValue>>| {
+            list_pages_after(client, &rs_resource, ns, &params, ready, |batch: Batch<Box<RawValue>>| {
                 listing.page(batch.items.len(), batch.remaining, batch.restarted);
-                if batch.restarted {
-                    judge.restart(sink)?;
-                }
-                for raw in batch.items {
+                let mut items = batch.items.into_iter().map(|raw| {
                     let rs = serde_json::from_str(raw.get()).context("decoding a ReplicaSet")?;
-                    judge.add(rs, Some(raw), sink)?;
-                }
-                Ok(())
+                    Ok((rs, Some(raw)))
+                });
+                judge_batch(&mut items, batch.restarted)
             })
             .await
         } else {
-            list_protobuf(client, &rs_resource, ns, &params, mode, |batch: Batch<LeanReplicaSet>| {
+            list_protobuf_after(client, &rs_resource, ns, &params, mode, ready, |batch: Batch<LeanReplicaSet>| {
                 listing.page(batch.items.len(), batch.remaining, batch.restarted);
-                if batch.restarted {
-                    judge.restart(sink)?;
-                }
-                batch.items.into_iter().try_for_each(|rs| judge.add(rs, None, sink))
+                judge_batch(&mut batch.items.into_iter().map(|rs| Ok((rs, None))), batch.restarted)
             })
             .await
         }
@@ -336,10 +360,13 @@ pub async fn find_into(
             None => Ok(None),
         }
     };
-    let (listed, selected_uids) = tokio::join!(list_rs, list_selected);
+    let hint = |e| forbidden_hint(e, scope);
+    let ((), (), selected_uids) =
+        tokio::try_join!(async { read_owners.await.map_err(hint) }, async { list_rs.await.map_err(hint) }, async {
+            list_selected.await.map_err(hint)
+        },)?;
     listing.finish();
-    listed.map_err(|e| forbidden_hint(e, scope))?;
-    let selected_uids: Option<HashSet<String>> = selected_uids.map_err(|e: anyhow::Error| forbidden_hint(e, scope))?;
+    let judge = judge.into_inner().unwrap_or_else(PoisonError::into_inner).context("the Deployments were not read")?;
     judge.finish(selected_uids.as_ref(), sink)
 }
 
