@@ -371,7 +371,49 @@ pub async fn find_into(
 }
 
 /// What decides which ReplicaSet each Deployment uses, by Deployment uid.
-type Owners = HashMap<String, Usage>;
+type Owners = HashMap<UidKey, Usage>;
+
+/// A uid as a key of [`Owners`]: the 128 bits of the UUID the API server gives every object (36
+/// characters, lower-case hex and dashes), or 128 bits of hash of any other text. Half the memory
+/// of the text: 20,000 Deployments are 1.6 MB of map rather than 2.8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct UidKey(u128);
+
+impl UidKey {
+    fn of(uid: &str) -> Self {
+        UidKey(uuid_bits(uid).unwrap_or_else(|| {
+            let half = |seed: u8| {
+                use std::hash::Hasher as _;
+                let mut hasher = std::hash::DefaultHasher::new();
+                hasher.write_u8(seed);
+                hasher.write(uid.as_bytes());
+                u128::from(hasher.finish())
+            };
+            half(0) << 64 | half(1)
+        }))
+    }
+}
+
+/// The bits of a UUID in its canonical text (lower-case only, so that each text has its own bits).
+fn uuid_bits(uid: &str) -> Option<u128> {
+    if uid.len() != 36 {
+        return None;
+    }
+    let mut bits = 0;
+    for (i, c) in uid.bytes().enumerate() {
+        let digit = match c {
+            b'-' if matches!(i, 8 | 13 | 18 | 23) => continue,
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        if matches!(i, 8 | 13 | 18 | 23) {
+            return None;
+        }
+        bits = bits << 4 | u128::from(digit);
+    }
+    Some(bits)
+}
 
 /// Reads every Deployment in `namespace` (all with `None`) into [`Owners`], as JSON pages if
 /// `json`, else as protobuf read the way `mode` says.
@@ -392,7 +434,7 @@ async fn read_owners(
         }
         for deployment in batch.items {
             let usage = deployment.usage(None);
-            owners.insert(deployment.metadata.uid, usage);
+            owners.insert(UidKey::of(&deployment.metadata.uid), usage);
         }
         Ok(())
     };
@@ -450,7 +492,11 @@ impl<'a> Judge<'a> {
     /// The uid of its Deployment, if that exists and has no revision of its own.
     fn revisionless_owner<'r>(&self, rs: &'r StaleReplicaSet) -> Option<&'r str> {
         match &rs.controller {
-            Controller::Deployment { uid, .. } if self.owners.get(uid).is_some_and(|u| !u.has_revision()) => Some(uid),
+            Controller::Deployment { uid, .. }
+                if self.owners.get(&UidKey::of(uid)).is_some_and(|u| !u.has_revision()) =>
+            {
+                Some(uid)
+            }
             _ => None,
         }
     }
@@ -466,7 +512,7 @@ impl<'a> Judge<'a> {
     /// Settles what waited, now that every ReplicaSet has been seen, and hands it on.
     fn finish(mut self, selected: Option<&HashSet<String>>, sink: &mut impl Sink) -> anyhow::Result<Tally> {
         for (uid, newest) in &self.newest {
-            if let Some(usage) = self.owners.get_mut(uid) {
+            if let Some(usage) = self.owners.get_mut(&UidKey::of(uid)) {
                 usage.or_newest(*newest);
             }
         }
@@ -538,7 +584,7 @@ fn settle_owner(rs: &mut StaleReplicaSet, owners: &Owners) {
     rs.owner = match &rs.controller {
         Controller::None => OwnerStatus::None,
         Controller::Other { .. } => OwnerStatus::Foreign,
-        Controller::Deployment { uid, .. } => match owners.get(uid) {
+        Controller::Deployment { uid, .. } => match owners.get(&UidKey::of(uid)) {
             None => OwnerStatus::Missing,
             Some(usage) => {
                 rs.current = usage.uses(rs.revision, rs.template);
@@ -691,7 +737,7 @@ mod tests {
                     "metadata": {"name": name, "uid": format!("uid-{name}"), "annotations": annotations.unwrap_or_else(|| serde_json::json!({}))},
                 }))
                 .unwrap();
-                (d.metadata.uid.clone(), d.usage(None))
+                (UidKey::of(&d.metadata.uid), d.usage(None))
             })
             .collect()
     }
@@ -717,6 +763,20 @@ mod tests {
         let tally = judge.finish(None, &mut sink).unwrap();
         assert_eq!(names(&sink), ["web-1", "api-1", "web-2"], "api-2 is api's newest: in use");
         assert_eq!(tally.deletable, 3);
+    }
+
+    #[test]
+    fn uid_keys_are_a_uuids_bits_and_tell_other_texts_apart() {
+        let uuid = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        assert_eq!(uuid_bits(uuid), Some(0x0f8fad5b_d9cb_469f_a165_70867728950e));
+        assert_eq!(UidKey::of(uuid), UidKey(0x0f8fad5b_d9cb_469f_a165_70867728950e));
+        // Not canonical: another text, another key.
+        for other in ["0F8FAD5B-D9CB-469F-A165-70867728950E", "0f8fad5bd-9cb-469f-a165-70867728950e", "uid-web"] {
+            assert_eq!(uuid_bits(other), None, "{other}");
+            assert_ne!(UidKey::of(other), UidKey::of(uuid), "{other}");
+        }
+        assert_ne!(UidKey::of("uid-web"), UidKey::of("uid-api"));
+        assert_eq!(UidKey::of("uid-web"), UidKey::of("uid-web"));
     }
 
     #[test]
