@@ -370,13 +370,36 @@ pub async fn find_into(
     judge.finish(selected_uids.as_ref(), sink)
 }
 
-/// What decides which ReplicaSet each Deployment uses, by Deployment uid.
-type Owners = HashMap<UidKey, Usage>;
+/// What decides which ReplicaSet each Deployment uses, by Deployment uid: sorted once read, and
+/// looked up by binary search. 48 bytes a Deployment, without a hash table's spare buckets or
+/// the two tables alive while it grows: 20,000 Deployments take 1–1.5 MB, where a
+/// `HashMap<String, _>` peaked near 4.
+#[derive(Debug, Default)]
+struct Owners(Vec<(UidKey, Usage)>);
+
+impl Owners {
+    fn get(&self, uid: &str) -> Option<&Usage> {
+        let key = UidKey::of(uid);
+        self.0.binary_search_by_key(&key, |(k, _)| *k).ok().map(|i| &self.0[i].1)
+    }
+
+    fn get_mut(&mut self, uid: &str) -> Option<&mut Usage> {
+        let key = UidKey::of(uid);
+        self.0.binary_search_by_key(&key, |(k, _)| *k).ok().map(|i| &mut self.0[i].1)
+    }
+}
+
+impl FromIterator<(UidKey, Usage)> for Owners {
+    fn from_iter<I: IntoIterator<Item = (UidKey, Usage)>>(items: I) -> Self {
+        let mut owners: Vec<(UidKey, Usage)> = items.into_iter().collect();
+        owners.sort_unstable_by_key(|(key, _)| *key);
+        Owners(owners)
+    }
+}
 
 /// A uid as a key of [`Owners`]: the 128 bits of the UUID the API server gives every object (36
-/// characters, lower-case hex and dashes), or 128 bits of hash of any other text. Half the memory
-/// of the text: 20,000 Deployments are 1.6 MB of map rather than 2.8.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// characters, lower-case hex and dashes), or 128 bits of hash of any other text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct UidKey(u128);
 
 impl UidKey {
@@ -426,7 +449,7 @@ async fn read_owners(
 ) -> anyhow::Result<Owners> {
     let (resource, params) = (deployments(), ListParams::default());
     let mut listing = progress.list(group_resource(&resource.plural, &resource.group), batch_size(&params));
-    let mut owners = Owners::new();
+    let mut owners = Vec::new();
     let add = |batch: Batch<LeanDeployment>| {
         listing.page(batch.items.len(), batch.remaining, batch.restarted);
         if batch.restarted {
@@ -434,7 +457,7 @@ async fn read_owners(
         }
         for deployment in batch.items {
             let usage = deployment.usage(None);
-            owners.insert(UidKey::of(&deployment.metadata.uid), usage);
+            owners.push((UidKey::of(&deployment.metadata.uid), usage));
         }
         Ok(())
     };
@@ -444,7 +467,7 @@ async fn read_owners(
         list_protobuf(client, &resource, namespace, &params, mode, add).await?;
     }
     listing.finish();
-    Ok(owners)
+    Ok(owners.into_iter().collect())
 }
 
 /// Settles each ReplicaSet as it arrives and hands the selected ones on, in list order.
@@ -492,11 +515,7 @@ impl<'a> Judge<'a> {
     /// The uid of its Deployment, if that exists and has no revision of its own.
     fn revisionless_owner<'r>(&self, rs: &'r StaleReplicaSet) -> Option<&'r str> {
         match &rs.controller {
-            Controller::Deployment { uid, .. }
-                if self.owners.get(&UidKey::of(uid)).is_some_and(|u| !u.has_revision()) =>
-            {
-                Some(uid)
-            }
+            Controller::Deployment { uid, .. } if self.owners.get(uid).is_some_and(|u| !u.has_revision()) => Some(uid),
             _ => None,
         }
     }
@@ -512,7 +531,7 @@ impl<'a> Judge<'a> {
     /// Settles what waited, now that every ReplicaSet has been seen, and hands it on.
     fn finish(mut self, selected: Option<&HashSet<String>>, sink: &mut impl Sink) -> anyhow::Result<Tally> {
         for (uid, newest) in &self.newest {
-            if let Some(usage) = self.owners.get_mut(&UidKey::of(uid)) {
+            if let Some(usage) = self.owners.get_mut(uid) {
                 usage.or_newest(*newest);
             }
         }
@@ -584,7 +603,7 @@ fn settle_owner(rs: &mut StaleReplicaSet, owners: &Owners) {
     rs.owner = match &rs.controller {
         Controller::None => OwnerStatus::None,
         Controller::Other { .. } => OwnerStatus::Foreign,
-        Controller::Deployment { uid, .. } => match owners.get(&UidKey::of(uid)) {
+        Controller::Deployment { uid, .. } => match owners.get(uid) {
             None => OwnerStatus::Missing,
             Some(usage) => {
                 rs.current = usage.uses(rs.revision, rs.template);
