@@ -224,7 +224,8 @@ impl Table {
             self.text.push_str(cell.as_ref());
             self.ends.push(self.text.len());
         }
-        debug_assert_eq!(self.ends.len() - before, self.headers.len(), "row width must match the headers");
+        // A short or long row would shift every cell after it.
+        assert_eq!(self.ends.len() - before, self.headers.len(), "row width must match the headers");
         self.rows += 1;
         self
     }
@@ -323,7 +324,7 @@ impl SpooledTable {
             self.spool.write_all(cell.as_bytes())?;
             written += 1;
         }
-        debug_assert_eq!(written, self.headers.len(), "row width must match the headers");
+        assert_eq!(written, self.headers.len(), "row width must match the headers");
         self.rows += 1;
         Ok(())
     }

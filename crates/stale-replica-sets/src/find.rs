@@ -360,12 +360,15 @@ pub async fn find_into(
             None => Ok(None),
         }
     };
-    let hint = |e| forbidden_hint(e, scope);
-    let ((), (), selected_uids) =
-        tokio::try_join!(async { read_owners.await.map_err(hint) }, async { list_rs.await.map_err(hint) }, async {
-            list_selected.await.map_err(hint)
-        },)?;
+    // Each read runs to its end (a failed read of the Deployments opens the gate, and the
+    // ReplicaSets' read stops at its first batch), so that of two failures the one reported is
+    // always the first list's, whichever answered first.
+    let (owners, listed, selected_uids) = tokio::join!(read_owners, list_rs, list_selected);
     listing.finish();
+    let hint = |e| forbidden_hint(e, scope);
+    owners.map_err(hint)?;
+    listed.map_err(hint)?;
+    let selected_uids: Option<HashSet<String>> = selected_uids.map_err(hint)?;
     let judge = judge.into_inner().unwrap_or_else(PoisonError::into_inner).context("the Deployments were not read")?;
     judge.finish(selected_uids.as_ref(), sink)
 }

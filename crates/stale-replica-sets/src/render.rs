@@ -2,6 +2,7 @@
 //! jsonpath template or custom columns), or names. Empty
 //! results look like `kubectl get rs` on an empty namespace, on the same streams.
 
+use anyhow::Context as _;
 use kubeplug::messages;
 use kubeplug::output::{OutputFormat, Printer, SpooledTable, Table};
 use serde_json::Value;
@@ -43,6 +44,9 @@ pub fn print(printer: &Printer, scope: &Scope, report: Report) -> anyhow::Result
     }
 }
 
+/// What failed when the table's rows cannot be kept (a full or read-only `$TMPDIR`).
+const SPOOL_ERROR: &str = "keeping the table's rows in a temporary file (in $TMPDIR)";
+
 /// The table of `show`, written as the ReplicaSets are found rather than held: only the column
 /// widths stay in memory, whatever the number of rows (see [`SpooledTable`]).
 pub struct StreamedTable {
@@ -68,17 +72,17 @@ impl StreamedTable {
             messages::info(scope.nothing_found());
             return Ok(());
         }
-        Ok(printer.spooled_table(self.table)?)
+        printer.spooled_table(self.table).context(SPOOL_ERROR)
     }
 }
 
 impl Sink for StreamedTable {
     fn push(&mut self, rs: StaleReplicaSet) -> anyhow::Result<()> {
-        Ok(self.table.row(cells(rs, self.all, self.wide))?)
+        self.table.row(cells(rs, self.all, self.wide)).context(SPOOL_ERROR)
     }
 
     fn clear(&mut self) -> anyhow::Result<()> {
-        Ok(self.table.clear()?)
+        self.table.clear().context(SPOOL_ERROR)
     }
 }
 
