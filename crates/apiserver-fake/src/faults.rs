@@ -52,7 +52,9 @@ impl Faults {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Delays every response by `latency` (zero turns it off).
+    /// Puts the server `latency` away, a network round trip: every response waits `latency`,
+    /// and every new connection twice that before its TLS handshake is answered (TCP's round
+    /// trip and TLS 1.3's). Zero turns it off.
     pub fn set_latency(&self, latency: Duration) {
         self.state().latency = latency;
     }

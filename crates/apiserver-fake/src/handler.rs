@@ -118,7 +118,7 @@ fn is_unavailable_aggregated(cluster: &Cluster, group: &str, version: &str) -> b
 }
 
 fn unavailable(store: &crate::store::Store, group: &str, version: &str) -> bool {
-    store.unavailable_aggregated().iter().any(|(g, v)| g == group && v == version)
+    store.is_unavailable_aggregated(group, version)
 }
 
 fn non_resource(cluster: &Cluster, info: &RequestInfo, accept: &str) -> Reply {

@@ -20,8 +20,9 @@ struct Args {
     /// Do not load the demo data set.
     #[arg(long)]
     no_demo: bool,
-    /// Delay every response by this many milliseconds, as a cluster far away would (benchmarks
-    /// of many clusters at once: scripts/bench-fleet --latency).
+    /// Put the server this many milliseconds away, a network round trip: every response waits
+    /// that long and every new connection twice that (TCP's round trip and TLS 1.3's), as with a
+    /// cluster far away (benchmarks of many clusters at once: scripts/bench-fleet --latency).
     #[arg(long, value_name = "MS", default_value_t = 0)]
     latency: u64,
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::{FakeServer, Options};
 
-/// Starts the server, prints how to use it, and waits for Ctrl-C / SIGTERM. Every response is
-/// delayed by `latency` (zero: none).
+/// Starts the server, prints how to use it, and waits for Ctrl-C / SIGTERM. The server is
+/// `latency` away (`Faults::set_latency`; zero: on loopback).
 pub fn run(
     seed: Vec<PathBuf>,
     port: u16,

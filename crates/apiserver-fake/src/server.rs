@@ -63,9 +63,9 @@ pub fn spawn(cluster: Cluster, tls: Arc<rustls::ServerConfig>, port: u16) -> any
                     }
                 };
                 let _ = addr_tx.send(listener.local_addr());
-                let app = Router::new().fallback(handler::handle).with_state(cluster);
+                let app = Router::new().fallback(handler::handle).with_state(cluster.clone());
                 tokio::select! {
-                    _ = accept_loop(listener, TlsAcceptor::from(tls), app) => {}
+                    _ = accept_loop(listener, TlsAcceptor::from(tls), app, cluster) => {}
                     _ = stop_rx => {}
                 }
             });
@@ -79,7 +79,7 @@ pub fn spawn(cluster: Cluster, tls: Arc<rustls::ServerConfig>, port: u16) -> any
     Ok(Running { addr, stop: Some(stop_tx), thread: Some(thread) })
 }
 
-async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, app: Router) {
+async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, app: Router, cluster: Cluster) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
@@ -87,7 +87,13 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, app: Router) 
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let app = app.clone();
+        let latency = cluster.faults().latency();
         tokio::spawn(async move {
+            // A server far away (`Faults::set_latency`): the TCP handshake's round trip and
+            // TLS 1.3's pass before the client can send its request.
+            if !latency.is_zero() {
+                tokio::time::sleep(2 * latency).await;
+            }
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
             };

@@ -365,17 +365,10 @@ impl Store {
     /// The group/versions of aggregated APIServices that are not available: the real server
     /// lists them in discovery (Stale in aggregated discovery) and answers 503 under them.
     pub fn unavailable_aggregated(&self) -> Vec<(String, String)> {
-        let key = ("apiregistration.k8s.io".to_string(), "apiservices".to_string());
-        self.objects
-            .get(&key)
+        self.apiservices()
             .into_iter()
             .flat_map(|m| m.values())
-            .filter(|a| a.value["spec"].get("service").is_some_and(Value::is_object))
-            .filter(|a| {
-                !a.value["status"]["conditions"]
-                    .as_array()
-                    .is_some_and(|c| c.iter().any(|c| c["type"] == "Available" && c["status"] == "True"))
-            })
+            .filter(|a| is_unavailable_aggregated(&a.value))
             .map(|a| {
                 let spec = &a.value["spec"];
                 (
@@ -384,6 +377,18 @@ impl Store {
                 )
             })
             .collect()
+    }
+
+    /// Whether `group/version` is one of [`Self::unavailable_aggregated`], asked on every
+    /// request: one lookup, as an APIService's name is `VERSION.GROUP` (the real server
+    /// refuses any other).
+    pub fn is_unavailable_aggregated(&self, group: &str, version: &str) -> bool {
+        let key = (String::new(), format!("{version}.{group}"));
+        self.apiservices().and_then(|m| m.get(&key)).is_some_and(|a| is_unavailable_aggregated(&a.value))
+    }
+
+    fn apiservices(&self) -> Option<&BTreeMap<ObjKey, Arc<Stored>>> {
+        self.objects.get(&("apiregistration.k8s.io".to_string(), "apiservices".to_string()))
     }
 
     fn refresh_crds(&mut self) {
@@ -509,4 +514,12 @@ pub fn apply_defaults(rt: &ResourceType, value: &mut Value) {
             value["spec"] = json!({"finalizers": ["kubernetes"]});
         }
     }
+}
+
+/// An APIService served by a Service (aggregated, not local) without `Available=True`.
+fn is_unavailable_aggregated(apiservice: &Value) -> bool {
+    apiservice["spec"].get("service").is_some_and(Value::is_object)
+        && !apiservice["status"]["conditions"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["type"] == "Available" && c["status"] == "True"))
 }

@@ -7,6 +7,7 @@ mod common;
 
 use common::{BIN, write};
 use kubeplug_testenv::fleet::{FleetKubeconfig, Member};
+use kubeplug_testenv::forward::Forwarder;
 use kubeplug_testenv::{Backend, Env, backend_tests};
 use kubeplug_testenv::{stderr, stdout};
 use std::process::Output;
@@ -68,6 +69,18 @@ fn kubectl_can_i(env: &Env, f: &Fleet, context: &str, verb: &str, resource: &str
 }
 
 backend_tests! {
+    /// Every check of a cluster goes over one connection (HTTP/2, as with kubectl), however
+    /// many are asked at once: one TLS handshake per cluster, not one per review in flight.
+    fn each_cluster_costs_one_connection(env) {
+        let f = fleet(env);
+        let home = Forwarder::to(env);
+        let kubeconfig = FleetKubeconfig::write(&[("home", Member::Through(env, &home, "alice", &f.home_ns))]);
+        let o = kubeconfig.run(env, BIN, &["--verbs", "get,list,watch,create,update,patch,delete", "--resources", "pods,services,configmaps,secrets"]);
+        assert_eq!(o.status.code(), Some(3), "some are denied: {}", stderr(&o));
+        assert_eq!(stdout(&o).lines().count(), 1 + 4, "{}", stdout(&o));
+        assert_eq!(home.connections(), 1);
+    }
+
     /// The matrix gains a CONTEXT column, one block of rows per cluster, each answer what
     /// kubectl auth can-i says in that context; failed clusters are named, exit 1.
     fn the_matrix_has_a_row_block_per_cluster(env) {

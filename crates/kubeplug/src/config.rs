@@ -3,7 +3,7 @@
 
 use anyhow::{Context as _, anyhow, bail};
 use http::{HeaderName, HeaderValue};
-use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError, NamedAuthInfo, NamedCluster, NamedContext};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -304,8 +304,8 @@ impl ResolvedConfig {
         let server = self.config.cluster_url.to_string().trim_end_matches('/').to_string();
         crate::error::set_server(&server);
         let namespace = self.config.default_namespace.clone();
-        let builder = kube::client::ClientBuilder::try_from(self.config)
-            .with_context(|| format!("building a client for the server {server}"))?;
+        let builder =
+            crate::stack::builder(self.config).with_context(|| format!("building a client for the server {server}"))?;
         let client = builder.with_layer(&TransportLayer::new(&server, self.request_timeout, self.verbosity)).build();
         Ok(Connection { client, namespace, server, request_timeout: self.request_timeout })
     }
@@ -327,6 +327,53 @@ impl LoadedKubeconfig {
     /// The names of its contexts, in file order.
     pub fn context_names(&self) -> Vec<String> {
         self.kubeconfig.contexts.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// A copy that resolves `context` (and `--user` `user`, if given) as this kubeconfig does:
+    /// every entry's name (for the messages that list them), but the contents of only that
+    /// context, its cluster and its user. Fleet mode resolves each context from such a copy:
+    /// a whole copy per context would cost in the square of the kubeconfig's size.
+    pub fn for_context(&self, context: &str, user: Option<&str>) -> LoadedKubeconfig {
+        let whole = &self.kubeconfig;
+        let selected = whole.contexts.iter().find(|c| c.name == context).and_then(|c| c.context.as_ref());
+        let cluster = selected.map(|c| c.cluster.as_str());
+        let user = user.or_else(|| selected.and_then(|c| c.user.as_deref()));
+        let kubeconfig = Kubeconfig {
+            preferences: whole.preferences.clone(),
+            clusters: whole
+                .clusters
+                .iter()
+                .map(|c| NamedCluster {
+                    name: c.name.clone(),
+                    cluster: c.cluster.as_ref().filter(|_| Some(c.name.as_str()) == cluster).cloned(),
+                    other: Default::default(),
+                })
+                .collect(),
+            auth_infos: whole
+                .auth_infos
+                .iter()
+                .map(|u| NamedAuthInfo {
+                    name: u.name.clone(),
+                    auth_info: u.auth_info.as_ref().filter(|_| Some(u.name.as_str()) == user).cloned(),
+                    other: Default::default(),
+                })
+                .collect(),
+            contexts: whole
+                .contexts
+                .iter()
+                .map(|c| NamedContext {
+                    name: c.name.clone(),
+                    context: c.context.as_ref().filter(|_| c.name == context).cloned(),
+                    other: Default::default(),
+                })
+                .collect(),
+            current_context: Some(context.to_string()),
+            extensions: whole.extensions.clone(),
+            kind: whole.kind.clone(),
+            api_version: whole.api_version.clone(),
+            other: Default::default(),
+        };
+        LoadedKubeconfig { kubeconfig, paths: self.paths.clone() }
     }
 
     /// The files it was read from, for messages: `a, b`.
@@ -543,6 +590,46 @@ users:
         let config = resolve(&["--context", "prod"], &env).await.unwrap();
         assert_eq!(config.cluster_url.to_string(), "https://prod.example:6443/");
         assert_eq!(config.default_namespace, "default", "no namespace in the context means `default`");
+    }
+
+    #[tokio::test]
+    async fn a_kubeconfig_for_one_context_resolves_it_as_the_whole_does() {
+        let f = Files::new();
+        let env = f.env(&["first", "second"]);
+        let whole = flags(&[]).load_in(&env).unwrap().unwrap();
+        for (args, context, user) in [
+            (&["--context", "prod"][..], "prod", None),
+            (&["--context", "shared"][..], "shared", None),
+            (&["--context", "dev", "--user", "prod-user"][..], "dev", Some("prod-user")),
+        ] {
+            let from_whole = flags(args).resolve_from(Some(whole.clone())).await.unwrap().config;
+            let from_part = flags(args).resolve_from(Some(whole.for_context(context, user))).await.unwrap().config;
+            assert_eq!(from_part.cluster_url, from_whole.cluster_url, "{args:?}");
+            assert_eq!(from_part.default_namespace, from_whole.default_namespace, "{args:?}");
+            let token = |c: &kube::Config| {
+                c.auth_info.token.as_ref().map(|t| secrecy::ExposeSecret::expose_secret(t).to_string())
+            };
+            assert_eq!(token(&from_part), token(&from_whole), "{args:?}");
+            assert!(token(&from_part).is_some(), "{args:?}");
+        }
+        // Every name stays, for the messages that list them; only the context's entries have contents.
+        let part = whole.for_context("prod", None).into_kubeconfig();
+        let names = |entries: Vec<(&String, bool)>| {
+            entries.into_iter().map(|(n, has)| format!("{n}:{has}")).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(part.contexts.iter().map(|c| (&c.name, c.context.is_some())).collect()),
+            ["dev:false", "shared:false", "prod:true"]
+        );
+        assert_eq!(
+            names(part.clusters.iter().map(|c| (&c.name, c.cluster.is_some())).collect()),
+            ["dev-cluster:false", "prod-cluster:true"]
+        );
+        assert_eq!(
+            names(part.auth_infos.iter().map(|u| (&u.name, u.auth_info.is_some())).collect()),
+            ["dev-user:false", "prod-user:true"]
+        );
+        assert_eq!(part.current_context.as_deref(), Some("prod"));
     }
 
     #[tokio::test]

@@ -282,7 +282,7 @@ impl Fleet {
         T: Send + 'static,
     {
         let flags = ConnectionFlags { context: Some(context.clone()), ..self.connection.clone() };
-        let kubeconfig = self.kubeconfig.clone();
+        let kubeconfig = self.kubeconfig.for_context(&context, flags.user.as_deref());
         async move {
             let result = crate::error::with_own_target(async {
                 let outcome = async {

@@ -27,6 +27,7 @@ pub mod progress;
 pub mod proto;
 pub mod retry;
 pub mod run;
+pub mod stack;
 pub mod transport;
 
 pub use config::{Connection, ConnectionFlags};

@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use kubeplug_testenv::fleet::{FleetKubeconfig, Member};
+use kubeplug_testenv::forward::Forwarder;
 use kubeplug_testenv::terminal::Session;
 use kubeplug_testenv::{Backend, Env, backend_tests, rows};
 use std::process::Output;
@@ -95,6 +96,30 @@ fn home_rows(context: &str) -> Vec<(String, &'static str, &'static str, &'static
 }
 
 backend_tests! {
+    /// Each cluster costs one connection (one TLS handshake), as with kubectl: the Deployments
+    /// and the ReplicaSets, asked for at once, and then the deletes share it over HTTP/2, in
+    /// fleet mode and with one context.
+    fn each_cluster_costs_one_connection(env) {
+        let home_ns = shop(env);
+        let edge = Env::new(Backend::Fake);
+        let edge_ns = blog(&edge);
+        let (home, to_edge) = (Forwarder::to(env), Forwarder::to(&edge));
+        let kubeconfig = FleetKubeconfig::write(&[
+            ("home", Member::Through(env, &home, "admin", &home_ns)),
+            ("edge", Member::Through(&edge, &to_edge, "admin", &edge_ns)),
+        ]);
+        let o = kubeconfig.run(env, BIN, &["--all-contexts"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(rows(&stdout(&o)).len(), 1 + SHOP_STALE.len(), "edge's blog-1 and home's: {}", stdout(&o));
+        assert_eq!((home.connections(), to_edge.connections()), (1, 1));
+
+        let o = kubeconfig.run(env, BIN, &["--context", "home", "--delete", "--yes"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(home.connections(), 2, "one more run, one more connection: {}", stdout(&o));
+        let o = kubeconfig.run(env, BIN, &["--context", "home"]);
+        assert!(names(&stdout(&o)).is_empty(), "all deleted: {}", stdout(&o));
+    }
+
     /// --all-contexts: one table with a CONTEXT column, every reachable cluster in it (each in its
     /// context's namespace, the exec plugin's credentials working), one error line per failed
     /// cluster naming it, exit 1 since the answer is not whole.

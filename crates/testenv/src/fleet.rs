@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::Env;
+use crate::forward::Forwarder;
 
 /// Where one context of a fleet kubeconfig points, and in which namespace it works.
 pub enum Member<'a> {
@@ -21,6 +22,9 @@ pub enum Member<'a> {
     Unreachable,
     /// The server of `env` with a token it does not know, as with expired credentials.
     BadToken(&'a Env),
+    /// The server of `env` through `forwarder` (which counts connections), as `user`, in
+    /// `namespace`.
+    Through(&'a Env, &'a Forwarder, &'a str, &'a str),
 }
 
 /// A kubeconfig file with one context (and its own cluster and user entries) per member.
@@ -45,6 +49,10 @@ impl FleetKubeconfig {
                 Member::On(env, user, namespace) => {
                     let (url, ca) = endpoint(env);
                     (url, Some(ca), format!("    token: {}\n", token_of(user)), *namespace)
+                }
+                Member::Through(env, forwarder, user, namespace) => {
+                    let (_, ca) = endpoint(env);
+                    (forwarder.url(), Some(ca), format!("    token: {}\n", token_of(user)), *namespace)
                 }
                 Member::Exec(env, user, namespace) => {
                     let (url, ca) = endpoint(env);

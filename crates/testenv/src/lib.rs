@@ -13,6 +13,7 @@
 
 mod control_plane;
 pub mod fleet;
+pub mod forward;
 mod pki;
 pub mod terminal;
 
