@@ -69,6 +69,24 @@ fn kubectl_can_i(env: &Env, f: &Fleet, context: &str, verb: &str, resource: &str
 }
 
 backend_tests! {
+    /// A cluster's warning names its context, as its errors do; each cluster warns on its own.
+    fn warnings_name_their_context(env) {
+        let f = fleet(env);
+        let o = run(env, &f, &["--contexts", "edge,home", "--verbs", "get", "--resources", "pods,nosuchthings"]);
+        let mut warnings: Vec<String> = stderr(&o).lines().filter(|l| l.starts_with("Warning: ")).map(str::to_string).collect();
+        // In the order the clusters answered; kubectl auth can-i's words, after the context.
+        warnings.sort();
+        assert_eq!(
+            warnings,
+            [
+                r#"Warning: context "edge": the server doesn't have a resource type 'nosuchthings'"#,
+                r#"Warning: context "home": the server doesn't have a resource type 'nosuchthings'"#,
+            ],
+            "{}",
+            stderr(&o)
+        );
+    }
+
     /// Every check of a cluster goes over one connection (HTTP/2, as with kubectl), however
     /// many are asked at once: one TLS handshake per cluster, not one per review in flight.
     fn each_cluster_costs_one_connection(env) {

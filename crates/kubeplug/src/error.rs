@@ -4,11 +4,13 @@
 use kube::core::Status;
 use std::error::Error as StdError;
 use std::io;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 static SERVER: OnceLock<String> = OnceLock::new();
 
 static EXEC_COMMAND: OnceLock<Option<String>> = OnceLock::new();
+
+static GAVE_UP: Mutex<Option<u32>> = Mutex::new(None);
 
 tokio::task_local! {
     /// The cluster a fleet run's task talks to ([`crate::fleet`]): each context's errors name its
@@ -19,14 +21,28 @@ tokio::task_local! {
 /// What error messages say about the cluster of one task.
 #[derive(Default)]
 struct Target {
+    /// The kubeconfig context, in fleet mode: warnings name it.
+    context: OnceLock<String>,
     server: OnceLock<String>,
     exec_command: OnceLock<Option<String>>,
+    gave_up: Mutex<Option<u32>>,
 }
 
 /// Runs `future` with its own server and exec plugin for error messages, so that several
 /// clusters can be talked to at once in one process.
 pub async fn with_own_target<F: std::future::Future>(future: F) -> F::Output {
     TARGET.scope(Target::default(), future).await
+}
+
+/// Remembers the context a fleet run's task works on, so that its warnings name it
+/// ([`crate::messages::warn`]); outside such a task, nothing.
+pub fn set_context(name: &str) {
+    let _ = TARGET.try_with(|t| t.context.set(name.to_string()));
+}
+
+/// The context of this fleet task, if it is one.
+pub fn context() -> Option<String> {
+    TARGET.try_with(|t| t.context.get().cloned()).ok().flatten()
 }
 
 /// Remembers the API server URL, so connection errors can name it wherever they happen.
@@ -42,6 +58,21 @@ pub fn set_exec_command(command: Option<String>) {
     if TARGET.try_with(|t| t.exec_command.set(command.clone())).is_err() {
         let _ = EXEC_COMMAND.set(command);
     }
+}
+
+/// Records that a request failed transiently `attempts` times and was given up, so that the
+/// error message can say so (for the task's own cluster in fleet mode).
+pub fn record_gave_up(attempts: u32) {
+    let set = |slot: &Mutex<Option<u32>>| *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(attempts);
+    if TARGET.try_with(|t| set(&t.gave_up)).is_err() {
+        set(&GAVE_UP);
+    }
+}
+
+/// How many attempts the last request given up on had made, if one was given up.
+pub fn gave_up_after() -> Option<u32> {
+    let get = |slot: &Mutex<Option<u32>>| *slot.lock().unwrap_or_else(|e| e.into_inner());
+    TARGET.try_with(|t| get(&t.gave_up)).unwrap_or_else(|_| get(&GAVE_UP))
 }
 
 fn exec_command() -> Option<String> {
@@ -270,7 +301,7 @@ fn describe_status(status: &Status) -> Described {
             if !status.message.is_empty() {
                 message.push_str(&format!(": {}", status.message));
             }
-            if let Some(attempts) = crate::retry::gave_up_after() {
+            if let Some(attempts) = gave_up_after() {
                 message.push_str(&format!(" (gave up after {attempts} attempts)"));
             }
             Described { message, hint: None }
@@ -314,6 +345,16 @@ pub fn one_line(s: &str) -> String {
 mod tests {
     use super::*;
     use anyhow::Context as _;
+
+    #[tokio::test]
+    async fn each_cluster_task_says_how_many_attempts_its_own_request_made() {
+        let gave_up = with_own_target(async {
+            record_gave_up(11);
+            gave_up_after()
+        });
+        let answered = with_own_target(async { gave_up_after() });
+        assert_eq!(tokio::join!(gave_up, answered), (Some(11), None));
+    }
 
     fn status(code: u16, reason: &str, message: &str) -> kube::Error {
         let mut s = Status::failure(message, reason);

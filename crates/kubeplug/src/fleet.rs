@@ -285,6 +285,7 @@ impl Fleet {
         let kubeconfig = self.kubeconfig.for_context(&context, flags.user.as_deref());
         async move {
             let result = crate::error::with_own_target(async {
+                crate::error::set_context(&context);
                 let outcome = async {
                     let connection = flags.resolve_from(Some(kubeconfig)).await?.connect()?;
                     work(Member { context: context.clone(), connection }).await

@@ -5,10 +5,12 @@
 use std::fmt::Display;
 use std::io::{BufRead as _, Write};
 
-/// Prints `Warning: <message>` to stderr, the way kubectl prints warnings.
+/// Prints `Warning: <message>` to stderr, the way kubectl prints warnings; in a fleet run's task,
+/// `Warning: context "NAME": <message>`, as its errors name their context.
 pub fn warn(message: impl Display) {
+    let context = crate::error::context().map(|c| format!("context {c:?}: ")).unwrap_or_default();
     crate::progress::suspend(|| {
-        let _ = writeln!(std::io::stderr().lock(), "Warning: {message}");
+        let _ = writeln!(std::io::stderr().lock(), "Warning: {context}{message}");
     });
 }
 

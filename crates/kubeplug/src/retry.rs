@@ -93,19 +93,6 @@ impl Budget {
     }
 }
 
-static GAVE_UP: Mutex<Option<u32>> = Mutex::new(None);
-
-/// Records that a request failed transiently `attempts` times and was given up, so that the
-/// error message can say so.
-pub fn record_gave_up(attempts: u32) {
-    *GAVE_UP.lock().unwrap_or_else(|e| e.into_inner()) = Some(attempts);
-}
-
-/// How many attempts the last request given up on had made, if one was given up.
-pub fn gave_up_after() -> Option<u32> {
-    *GAVE_UP.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn chain_text(e: &(dyn StdError + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();

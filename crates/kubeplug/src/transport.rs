@@ -129,7 +129,7 @@ async fn send(inner: Inner, shared: Arc<Shared>, request: Request<Body>) -> Resu
                 retries += 1;
             }
             Some(_) => {
-                retry::record_gave_up(retries + 1);
+                crate::error::record_gave_up(retries + 1);
                 return outcome;
             }
         }
@@ -332,7 +332,7 @@ mod tests {
         assert_eq!(seen.lock().unwrap().len(), 1 + MAX_RETRIES as usize);
         // Paused time: exactly the Retry-After waits, one second per retry.
         assert_eq!(started.elapsed(), Duration::from_secs(MAX_RETRIES.into()));
-        assert_eq!(retry::gave_up_after(), Some(MAX_RETRIES + 1));
+        assert_eq!(crate::error::gave_up_after(), Some(MAX_RETRIES + 1));
     }
 
     #[tokio::test(start_paused = true)]
