@@ -120,6 +120,25 @@ backend_tests! {
         assert!(names(&stdout(&o)).is_empty(), "all deleted: {}", stdout(&o));
     }
 
+    /// A cluster behind an HTTP proxy (`proxy-url`, as kubectl reads it) is reached through it,
+    /// with one context and in fleet mode, as kubectl reaches it through the same proxy.
+    fn a_proxy_url_is_gone_through(env) {
+        let home_ns = shop(env);
+        let proxy = Forwarder::proxy();
+        let kubeconfig = FleetKubeconfig::write(&[("home", Member::Proxied(env, &proxy, "admin", &home_ns))]);
+        let o = kubeconfig.run(env, BIN, &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(names(&stdout(&o)), SHOP_STALE);
+        let through = proxy.connections();
+        assert!(through >= 1, "the proxy saw no connection");
+        let o = kubeconfig.run(env, BIN, &["--all-contexts"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(proxy.connections() > through);
+        let kubectl = env.kubectl().env("KUBECONFIG", kubeconfig.path()).args(["get", "rs", "-o", "name"]).output().unwrap();
+        assert!(kubectl.status.success(), "{}", stderr(&kubectl));
+        assert!(stdout(&kubectl).lines().any(|l| l == "replicaset.apps/web-1"), "{}", stdout(&kubectl));
+    }
+
     /// --all-contexts: one table with a CONTEXT column, every reachable cluster in it (each in its
     /// context's namespace, the exec plugin's credentials working), one error line per failed
     /// cluster naming it, exit 1 since the answer is not whole.

@@ -25,6 +25,9 @@ pub enum Member<'a> {
     /// The server of `env` through `forwarder` (which counts connections), as `user`, in
     /// `namespace`.
     Through(&'a Env, &'a Forwarder, &'a str, &'a str),
+    /// The server of `env` through the HTTP proxy `proxy` (`proxy-url`), as `user`, in
+    /// `namespace`.
+    Proxied(&'a Env, &'a Forwarder, &'a str, &'a str),
 }
 
 /// A kubeconfig file with one context (and its own cluster and user entries) per member.
@@ -53,6 +56,11 @@ impl FleetKubeconfig {
                 Member::Through(env, forwarder, user, namespace) => {
                     let (_, ca) = endpoint(env);
                     (forwarder.url(), Some(ca), format!("    token: {}\n", token_of(user)), *namespace)
+                }
+                Member::Proxied(env, proxy, user, namespace) => {
+                    let (url, ca) = endpoint(env);
+                    let server = format!("{url}\n    proxy-url: {}", proxy.proxy_url());
+                    (server, Some(ca), format!("    token: {}\n", token_of(user)), *namespace)
                 }
                 Member::Exec(env, user, namespace) => {
                     let (url, ca) = endpoint(env);
