@@ -114,11 +114,7 @@ async fn serve(cluster: &Cluster, method: &http::Method, uri: &http::Uri, header
 /// Whether `group/version` is served by an aggregated APIService that is not available: the
 /// real server's proxy answers 503 `service unavailable` (text) to every request under it.
 fn is_unavailable_aggregated(cluster: &Cluster, group: &str, version: &str) -> bool {
-    !group.is_empty() && unavailable(&cluster.store(), group, version)
-}
-
-fn unavailable(store: &crate::store::Store, group: &str, version: &str) -> bool {
-    store.is_unavailable_aggregated(group, version)
+    !group.is_empty() && cluster.store().is_unavailable_aggregated(group, version)
 }
 
 fn non_resource(cluster: &Cluster, info: &RequestInfo, accept: &str) -> Reply {
@@ -145,7 +141,7 @@ fn non_resource(cluster: &Cluster, info: &RequestInfo, accept: &str) -> Reply {
         }
         ["apis"] => Some(discovery::api_group_list(&store)),
         ["apis", g] => discovery::api_group(&store, g),
-        ["apis", g, v] if unavailable(&store, g, v) => return Reply::text(503, "service unavailable\n"),
+        ["apis", g, v] if store.is_unavailable_aggregated(g, v) => return Reply::text(503, "service unavailable\n"),
         ["apis", g, v] => discovery::resource_list(&store, &format!("{g}/{v}")),
         ["openapi", "v3"] => Some(openapi::root(&store)),
         ["openapi", "v3", rest @ ..] => openapi::group_version(&store, &rest.join("/")),

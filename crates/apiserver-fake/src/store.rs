@@ -368,7 +368,7 @@ impl Store {
         self.apiservices()
             .into_iter()
             .flat_map(|m| m.values())
-            .filter(|a| is_unavailable_aggregated(&a.value))
+            .filter(|a| is_down(&a.value))
             .map(|a| {
                 let spec = &a.value["spec"];
                 (
@@ -384,7 +384,7 @@ impl Store {
     /// refuses any other).
     pub fn is_unavailable_aggregated(&self, group: &str, version: &str) -> bool {
         let key = (String::new(), format!("{version}.{group}"));
-        self.apiservices().and_then(|m| m.get(&key)).is_some_and(|a| is_unavailable_aggregated(&a.value))
+        self.apiservices().and_then(|m| m.get(&key)).is_some_and(|a| is_down(&a.value))
     }
 
     fn apiservices(&self) -> Option<&BTreeMap<ObjKey, Arc<Stored>>> {
@@ -516,8 +516,8 @@ pub fn apply_defaults(rt: &ResourceType, value: &mut Value) {
     }
 }
 
-/// An APIService served by a Service (aggregated, not local) without `Available=True`.
-fn is_unavailable_aggregated(apiservice: &Value) -> bool {
+/// Whether an APIService is served by a Service (aggregated, not local) and not `Available=True`.
+fn is_down(apiservice: &Value) -> bool {
     apiservice["spec"].get("service").is_some_and(Value::is_object)
         && !apiservice["status"]["conditions"]
             .as_array()

@@ -3,7 +3,9 @@
 
 use anyhow::{Context as _, anyhow, bail};
 use http::{HeaderName, HeaderValue};
-use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError, NamedAuthInfo, NamedCluster, NamedContext};
+use kube::config::{
+    AuthInfo, KubeConfigOptions, Kubeconfig, KubeconfigError, NamedAuthInfo, NamedCluster, NamedContext,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -126,7 +128,7 @@ impl ConnectionFlags {
                     bail!("auth info {user:?} does not exist");
                 }
                 self.apply_overrides(&mut kubeconfig, &options);
-                add_default_schemes(&mut kubeconfig);
+                add_default_schemes(&mut kubeconfig, &options);
                 crate::error::set_exec_command(exec_command(&kubeconfig, &options));
                 kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &options)
                     .await
@@ -150,6 +152,9 @@ impl ConnectionFlags {
             config.connect_timeout = Some(timeout);
             config.read_timeout = Some(timeout);
             config.write_timeout = Some(timeout);
+            // The read limit is for one answer: each request on the (shared) connection starts
+            // it again, however long the connection sat idle before.
+            config.reset_reader_on_write = true;
         }
         self.add_impersonation(&mut config)?;
         Ok(ResolvedConfig { config, request_timeout: self.request_timeout.0, verbosity: self.verbosity })
@@ -443,12 +448,10 @@ fn parse_server(server: &str, tls: bool) -> anyhow::Result<http::Uri> {
 
 /// Gives every kubeconfig cluster whose server has no scheme the one client-go would add
 /// (kube would otherwise accept `localhost:8080` and fail at the first request).
-fn add_default_schemes(kubeconfig: &mut Kubeconfig) {
-    let has_client_cert = kubeconfig
-        .auth_infos
-        .iter()
-        .filter_map(|u| u.auth_info.as_ref())
-        .any(|u| u.client_certificate.is_some() || u.client_certificate_data.is_some());
+fn add_default_schemes(kubeconfig: &mut Kubeconfig, options: &KubeConfigOptions) {
+    // client-go's DefaultServerURL: the user the context selects, not any user of the file.
+    let has_client_cert = selected_user(kubeconfig, options)
+        .is_some_and(|u| u.client_certificate.is_some() || u.client_certificate_data.is_some());
     for cluster in kubeconfig.clusters.iter_mut().filter_map(|c| c.cluster.as_mut()) {
         let tls = cluster.certificate_authority.is_some()
             || cluster.certificate_authority_data.is_some()
@@ -460,14 +463,18 @@ fn add_default_schemes(kubeconfig: &mut Kubeconfig) {
     }
 }
 
-/// The exec credential plugin of the user the flags select, for error messages.
-fn exec_command(kubeconfig: &Kubeconfig, options: &KubeConfigOptions) -> Option<String> {
+/// The auth info of the user the flags select (`--user`, else the context's).
+fn selected_user<'k>(kubeconfig: &'k Kubeconfig, options: &KubeConfigOptions) -> Option<&'k AuthInfo> {
     let context_name = options.context.clone().or_else(|| kubeconfig.current_context.clone());
     let user = options.user.clone().or_else(|| {
         kubeconfig.contexts.iter().find(|c| Some(&c.name) == context_name.as_ref())?.context.as_ref()?.user.clone()
     })?;
-    let auth = kubeconfig.auth_infos.iter().find(|u| u.name == user)?.auth_info.as_ref()?;
-    auth.exec.as_ref()?.command.clone()
+    kubeconfig.auth_infos.iter().find(|u| u.name == user)?.auth_info.as_ref()
+}
+
+/// The exec credential plugin of the user the flags select, for error messages.
+fn exec_command(kubeconfig: &Kubeconfig, options: &KubeConfigOptions) -> Option<String> {
+    selected_user(kubeconfig, options)?.exec.as_ref()?.command.clone()
 }
 
 /// Decodes the `CERTIFICATE` blocks of a PEM file into DER.
@@ -630,6 +637,32 @@ users:
             ["dev-user:false", "prod-user:true"]
         );
         assert_eq!(part.current_context.as_deref(), Some("prod"));
+    }
+
+    #[tokio::test]
+    async fn a_server_without_a_scheme_gets_https_when_the_selected_user_has_a_client_certificate() {
+        // client-go's DefaultServerURL: TLS when the cluster has a CA or the user a certificate;
+        // another user's certificate does not count, in fleet mode's per-context copy or not.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config");
+        fs::write(
+            &file,
+            "apiVersion: v1\nkind: Config\nclusters:\n- {name: c, cluster: {server: \"10.0.0.1:6443\"}}\n\
+             contexts:\n- {name: token, context: {cluster: c, user: t}}\n- {name: cert, context: {cluster: c, user: x}}\n\
+             users:\n- {name: t, user: {token: abc}}\n- {name: x, user: {client-certificate-data: Zm9v, client-key-data: Zm9v}}\n",
+        )
+        .unwrap();
+        let env = Environment { kubeconfig: Some(file.into_os_string()), home: None };
+        let whole = flags(&[]).load_in(&env).unwrap().unwrap();
+        for (context, url) in [("token", "http://10.0.0.1:6443/"), ("cert", "https://10.0.0.1:6443/")] {
+            let args = ["--context", context];
+            let from_whole = flags(&args).resolve_from(Some(whole.clone())).await;
+            let from_part = flags(&args).resolve_from(Some(whole.for_context(context, None))).await;
+            for resolved in [from_whole, from_part] {
+                // An unparsable certificate fails later, at connect: the URL is decided here.
+                assert_eq!(resolved.unwrap().config.cluster_url.to_string(), url, "{context}");
+            }
+        }
     }
 
     #[tokio::test]

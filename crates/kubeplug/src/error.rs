@@ -4,7 +4,7 @@
 use kube::core::Status;
 use std::error::Error as StdError;
 use std::io;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 static SERVER: OnceLock<String> = OnceLock::new();
 
@@ -15,7 +15,7 @@ static GAVE_UP: Mutex<Option<u32>> = Mutex::new(None);
 tokio::task_local! {
     /// The cluster a fleet run's task talks to ([`crate::fleet`]): each context's errors name its
     /// own server and exec plugin, where the process-wide values would name the first context's.
-    static TARGET: Target;
+    static TARGET: Arc<Target>;
 }
 
 /// What error messages say about the cluster of one task.
@@ -31,7 +31,20 @@ struct Target {
 /// Runs `future` with its own server and exec plugin for error messages, so that several
 /// clusters can be talked to at once in one process.
 pub async fn with_own_target<F: std::future::Future>(future: F) -> F::Output {
-    TARGET.scope(Target::default(), future).await
+    TARGET.scope(Arc::default(), future).await
+}
+
+/// `tokio::spawn`, the new task keeping this one's target: a request it makes (a list's next
+/// page) is still this cluster's, for the messages about it.
+pub fn spawn_in_target<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match TARGET.try_with(Arc::clone) {
+        Ok(target) => tokio::spawn(TARGET.scope(target, future)),
+        Err(_) => tokio::spawn(future),
+    }
 }
 
 /// Remembers the context a fleet run's task works on, so that its warnings name it
@@ -354,6 +367,12 @@ mod tests {
         });
         let answered = with_own_target(async { gave_up_after() });
         assert_eq!(tokio::join!(gave_up, answered), (Some(11), None));
+        // A request of a task spawned for the cluster (a list's next page) is still its own.
+        let from_a_page = with_own_target(async {
+            spawn_in_target(async { record_gave_up(3) }).await.unwrap();
+            gave_up_after()
+        });
+        assert_eq!(from_a_page.await, Some(3));
     }
 
     fn status(code: u16, reason: &str, message: &str) -> kube::Error {

@@ -718,7 +718,7 @@ fn spawn_fetch(
     accept: Option<&'static str>,
 ) -> tokio::task::JoinHandle<kube::Result<Fetched>> {
     let (client, path, params) = (client.clone(), path.to_string(), params.clone());
-    tokio::spawn(async move {
+    crate::error::spawn_in_target(async move {
         // Retries (a dropped page, a 503) happen below, in the client's transport.
         let mut request = Request::new(&path).list(&params).map_err(kube::Error::BuildRequest)?;
         if let Some(accept) = accept {

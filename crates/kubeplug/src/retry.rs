@@ -49,6 +49,9 @@ pub fn is_dropped_connection(err: &(dyn StdError + 'static)) -> bool {
         "connection aborted",
         "end of file",
         "error reading a body",
+        // hyper-util's Canceled: the connection the request waited for went (an HTTP/2
+        // connection whose handshake failed after TLS) before the request was sent.
+        "client error (canceled)",
     ];
     dropped.iter().any(|k| text.contains(k))
 }
@@ -139,6 +142,9 @@ mod tests {
         assert!(!is_dropped_connection(&refused));
         let timeout = io::Error::new(io::ErrorKind::TimedOut, "timed out after 5s");
         assert!(!is_dropped_connection(&timeout));
+        // hyper-util's words for a request whose connection went before it was sent.
+        assert!(is_dropped_connection(&io::Error::other("client error (Canceled)")));
+        assert!(!is_dropped_connection(&io::Error::other("client error (Connect)")));
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,14 +5,17 @@
 //! handshakes (on both ends), and can-i-batch's concurrent reviews one each. kubectl (Go's
 //! net/http) offers `h2` by ALPN and multiplexes every request over one connection. This stack
 //! is kube's own (`ClientBuilder::try_from`), in the same order and from the same `Config`
-//! pieces, with two differences:
+//! pieces, but:
 //!
 //! - the TLS connector offers `h2` and `http/1.1`: the server picks, a server without HTTP/2
 //!   still gets HTTP/1.1, and plain `http://` stays HTTP/1.1, as with kubectl;
 //! - [`OneDial`]: until the server's protocol is known, one connection is dialled at a time,
 //!   as Go's HTTP/2 transport shares one dial among the requests waiting for it. Without it,
 //!   requests sent together each dial, and hyper drops the extra connections only once their
-//!   handshakes have negotiated `h2`, the handshakes' work already done.
+//!   handshakes have negotiated `h2`, the handshakes' work already done;
+//! - Go's dialer and HTTP/2 settings: TCP_NODELAY, and pings on a quiet connection;
+//! - no tracing layer (nothing here subscribes to it) and no retry layer (ours is
+//!   [`crate::transport`]'s).
 //!
 //! Through a proxy (`proxy-url`), kube's stack is used as it is (HTTP/1.1): tunnelling and proxy
 //! credentials stay kube's.
@@ -21,13 +24,14 @@ use anyhow::Context as _;
 use futures::future::BoxFuture;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use kube::client::{Body, ClientBuilder, ConfigExt as _, DynBody};
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::util::BoxService;
 use tower::{BoxError, Service, ServiceBuilder, ServiceExt as _};
@@ -55,8 +59,19 @@ pub fn builder(config: kube::Config) -> anyhow::Result<ClientBuilder<KubeService
     connector.set_read_timeout(config.read_timeout);
     connector.set_write_timeout(config.write_timeout);
     connector.set_reset_reader_on_write(config.reset_reader_on_write);
+    let one_dial = OneDial::new(connector);
+    let closed_with_the_client = Arc::new(one_dial.closer());
     let client: hyper_util::client::legacy::Client<_, Body> =
-        hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(OneDial::new(connector));
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            // As client-go: a ping after 30 s without a frame, and the connection dropped if none
+            // comes back in 15 s, so that requests do not wait on a connection that silently died.
+            .timer(TokioTimer::new())
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .http2_keep_alive_timeout(Duration::from_secs(15))
+            // A command's connection lasts as long as the command: never dropped for being idle
+            // while another request is still on it (hyper counts idleness from the last checkout).
+            .pool_idle_timeout(None)
+            .build(one_dial);
 
     let service = ServiceBuilder::new()
         .layer(config.base_uri_layer())
@@ -71,7 +86,8 @@ pub fn builder(config: kube::Config) -> anyhow::Result<ClientBuilder<KubeService
         .layer(config.extra_headers_layer()?)
         .map_err(BoxError::from)
         .service(client)
-        .map_response(|response| {
+        .map_response(move |response| {
+            let _ = &closed_with_the_client;
             response.map(|body| Box::new(http_body_util::BodyExt::map_err(body, BoxError::from)) as Box<DynBody>)
         });
     Ok(ClientBuilder::new(BoxService::new(service), config.default_namespace.clone()))
@@ -80,20 +96,36 @@ pub fn builder(config: kube::Config) -> anyhow::Result<ClientBuilder<KubeService
 /// A connector (one per client, so one per server) that dials one connection at a time until
 /// the server has answered one with HTTP/1.1. A connection that negotiated `h2` keeps the dial
 /// slot while it lives: every request goes over it, and a dial waiting meanwhile (hyper's, for
-/// a request that then found the `h2` connection in its pool) goes on only if it closes. Once
-/// the server is known to speak HTTP/1.1, where each request in flight needs a connection of
-/// its own, dials go in parallel.
+/// a request that then found the `h2` connection in its pool) goes on only if it closes. Dials
+/// go in parallel once the server is known to speak HTTP/1.1, where each request in flight
+/// needs a connection of its own, or once a dial failed: queued behind each other, dials to a
+/// server that does not answer would add up their timeouts.
 #[derive(Clone)]
 pub struct OneDial<C> {
     inner: C,
     slot: Arc<Semaphore>,
-    http1: Arc<AtomicBool>,
+    parallel: Arc<AtomicBool>,
 }
 
 impl<C> OneDial<C> {
     /// Wraps the connector `inner`.
     pub fn new(inner: C) -> Self {
-        Self { inner, slot: Arc::new(Semaphore::new(1)), http1: Arc::new(AtomicBool::new(false)) }
+        Self { inner, slot: Arc::new(Semaphore::new(1)), parallel: Arc::new(AtomicBool::new(false)) }
+    }
+
+    /// What the client holds so that, once it is dropped, dials still waiting fail: hyper keeps
+    /// such a dial (and with it its pool and the `h2` connection it waits on) alive otherwise.
+    fn closer(&self) -> Closer {
+        Closer(Arc::clone(&self.slot))
+    }
+}
+
+/// Closes the dial slot when dropped (see [`OneDial::closer`]).
+struct Closer(Arc<Semaphore>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 
@@ -116,16 +148,19 @@ where
         // The connector that was polled ready makes this call; the clone stays for the next.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let (slot, http1) = (Arc::clone(&self.slot), Arc::clone(&self.http1));
+        let (slot, parallel) = (Arc::clone(&self.slot), Arc::clone(&self.parallel));
         Box::pin(async move {
-            let permit = if http1.load(Ordering::Acquire) { None } else { Some(slot.acquire_owned().await?) };
+            let permit = if parallel.load(Ordering::Acquire) { None } else { Some(slot.acquire_owned().await?) };
             // Learned while this dial waited: no need to hold the others up any more.
-            let permit = permit.filter(|_| !http1.load(Ordering::Acquire));
-            let io = inner.call(uri).await.map_err(Into::into)?;
+            let permit = permit.filter(|_| !parallel.load(Ordering::Acquire));
+            let io = inner.call(uri).await.map_err(|e| {
+                parallel.store(true, Ordering::Release);
+                e.into()
+            })?;
             let slot = match permit {
                 Some(permit) if io.connected().is_negotiated_h2() => Some(permit),
                 _ => {
-                    http1.store(true, Ordering::Release);
+                    parallel.store(true, Ordering::Release);
                     None
                 }
             };
@@ -182,7 +217,6 @@ impl<T: Write + Unpin> Write for Dialed<T> {
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
-    use std::time::Duration;
 
     /// A connector whose connections say whether they negotiated `h2`, counting its dials.
     #[derive(Clone)]
@@ -260,10 +294,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_dial_lets_the_next_one_go() {
+    async fn after_a_failed_dial_dials_go_in_parallel() {
         let (mut connector, dials) = one_dial(true, 1);
         assert!(try_dial(&mut connector).await.is_err());
-        let _connection = dial(&mut connector).await;
-        assert_eq!(dials.load(Ordering::SeqCst), 2);
+        let first = dial(&mut connector).await;
+        let second = dial(&mut connector).await;
+        assert_eq!(dials.load(Ordering::SeqCst), 3);
+        drop((first, second));
+    }
+
+    #[tokio::test]
+    async fn a_dial_still_waiting_when_the_client_goes_fails() {
+        let (mut connector, dials) = one_dial(true, 0);
+        let _first = dial(&mut connector).await;
+        let closer = connector.closer();
+        let mut other = connector.clone();
+        let waiting = tokio::spawn(async move { try_dial(&mut other).await });
+        tokio::time::sleep(A_WHILE).await;
+        drop(closer);
+        assert!(waiting.await.unwrap().is_err());
+        assert_eq!(dials.load(Ordering::SeqCst), 1);
     }
 }
