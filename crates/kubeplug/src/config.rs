@@ -345,33 +345,21 @@ impl LoadedKubeconfig {
         let user = user.or_else(|| selected.and_then(|c| c.user.as_deref()));
         let kubeconfig = Kubeconfig {
             preferences: whole.preferences.clone(),
-            clusters: whole
-                .clusters
-                .iter()
-                .map(|c| NamedCluster {
-                    name: c.name.clone(),
-                    cluster: c.cluster.as_ref().filter(|_| Some(c.name.as_str()) == cluster).cloned(),
-                    other: Default::default(),
-                })
-                .collect(),
-            auth_infos: whole
-                .auth_infos
-                .iter()
-                .map(|u| NamedAuthInfo {
-                    name: u.name.clone(),
-                    auth_info: u.auth_info.as_ref().filter(|_| Some(u.name.as_str()) == user).cloned(),
-                    other: Default::default(),
-                })
-                .collect(),
-            contexts: whole
-                .contexts
-                .iter()
-                .map(|c| NamedContext {
-                    name: c.name.clone(),
-                    context: c.context.as_ref().filter(|_| c.name == context).cloned(),
-                    other: Default::default(),
-                })
-                .collect(),
+            clusters: keep_only(
+                &whole.clusters,
+                |c| Some(c.name.as_str()) == cluster,
+                |c| NamedCluster { name: c.name.clone(), ..Default::default() },
+            ),
+            auth_infos: keep_only(
+                &whole.auth_infos,
+                |u| Some(u.name.as_str()) == user,
+                |u| NamedAuthInfo { name: u.name.clone(), ..Default::default() },
+            ),
+            contexts: keep_only(
+                &whole.contexts,
+                |c| c.name == context,
+                |c| NamedContext { name: c.name.clone(), ..Default::default() },
+            ),
             current_context: Some(context.to_string()),
             extensions: whole.extensions.clone(),
             kind: whole.kind.clone(),
@@ -385,6 +373,11 @@ impl LoadedKubeconfig {
     pub fn files(&self) -> String {
         self.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     }
+}
+
+/// `entries` with those `keep` picks whole and the others reduced to their name by `name_only`.
+fn keep_only<E: Clone>(entries: &[E], keep: impl Fn(&E) -> bool, name_only: impl Fn(&E) -> E) -> Vec<E> {
+    entries.iter().map(|e| if keep(e) { e.clone() } else { name_only(e) }).collect()
 }
 
 /// Reads and merges the kubeconfig files of a KUBECONFIG list the way kubectl does: files that
